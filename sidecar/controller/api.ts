@@ -1,0 +1,126 @@
+import type { Hono } from "hono";
+import { z } from "zod";
+import { parseJsonBody } from "../../services/kit/app.ts";
+import { HttpProblem, problems } from "../../services/kit/problem.ts";
+import { REPORTS_PATH, Report } from "../protocol/report.ts";
+import type { Authenticator, Principal } from "./auth.ts";
+import type { Controller, Outcome } from "./controller.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import type { Workload } from "./workload.ts";
+
+export interface ApiDeps {
+  controller: Controller;
+  auth: Authenticator;
+  limiter: RateLimiter;
+  clock: () => number;
+  /** For a pod principal: may this pod report for that workload? (Kubernetes mode.) */
+  mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
+}
+
+export const PrescaleBody = z.strictObject({
+  replicas: z.number().int().min(0).max(10_000),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
+  reason: z.string().min(1).max(256),
+});
+
+/** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
+export function registerControllerApi(app: Hono, deps: ApiDeps): void {
+  const { controller, auth, limiter, clock } = deps;
+
+  const authenticate = async (authorization: string | undefined): Promise<Principal> => {
+    const principal = await auth.authenticate(authorization);
+    if (!principal) {
+      throw new HttpProblem(401, "a valid bearer token is required", {
+        headers: { "www-authenticate": 'Bearer realm="swell"' },
+      });
+    }
+    return principal;
+  };
+
+  app.post(REPORTS_PATH, async (c) => {
+    const principal = await authenticate(c.req.header("authorization"));
+    const report = await parseJsonBody(c, Report);
+    if (deps.mayReport && !(await deps.mayReport(principal, report))) {
+      throw new HttpProblem(
+        403,
+        `this token may not report for ${report.workload.namespace}/${report.workload.name}`,
+      );
+    }
+    const wait = limiter.take(report.pod.uid, clock());
+    if (wait > 0) throw problems.tooManyRequests(`pod ${report.pod.name} reports too often`, wait);
+    check(controller.ingest(report));
+    return c.json({ accepted: true }, 202);
+  });
+
+  app.get("/v1/workloads", (c) =>
+    c.json({
+      leader: controller.leader.leader() ?? null,
+      identity: controller.leader.identity,
+      workloads: controller.workloads().map((w) => view(w, clock(), 10)),
+    }),
+  );
+
+  app.get("/v1/workloads/:namespace/:name", (c) => {
+    const w = controller.workload(c.req.param("namespace"), c.req.param("name"));
+    if (!w)
+      throw problems.notFound(
+        `no ScalingPolicy targets ${c.req.param("namespace")}/${c.req.param("name")}`,
+      );
+    return c.json({
+      leader: controller.leader.leader() ?? null,
+      identity: controller.leader.identity,
+      ...view(w, clock(), 50),
+    });
+  });
+
+  app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
+    await authenticate(c.req.header("authorization"));
+    const body = await parseJsonBody(c, PrescaleBody);
+    const { namespace, name } = c.req.param();
+    check(controller.prescale(namespace, name, body));
+    const decision = await controller.decideNow(namespace, name);
+    return c.json({ accepted: true, decision }, 202);
+  });
+}
+
+function check(outcome: Outcome): void {
+  if (!outcome.ok) throw new HttpProblem(outcome.status, outcome.detail, { title: outcome.title });
+}
+
+/** What the API shows of a workload: enough to see why it has the replicas it has. */
+export function view(w: Workload, now: number, decisions: number) {
+  const agg = w.lastAggregate;
+  const last = w.decisions.last;
+  const { spec, metadata } = w.policy;
+  return {
+    namespace: w.namespace,
+    name: spec.targetRef.name,
+    kind: spec.targetRef.kind,
+    policy: metadata.name,
+    mode: spec.mode,
+    minReplicas: spec.minReplicas,
+    maxReplicas: spec.maxReplicas,
+    currentReplicas: w.scale?.replicas ?? null,
+    readyReplicas: w.scale?.readyReplicas ?? null,
+    desiredReplicas: last?.desiredReplicas ?? null,
+    lastScaleTime: w.lastScaleTime ? new Date(w.lastScaleTime).toISOString() : null,
+    pods: {
+      known: w.pods.size,
+      reporting: agg?.pods ?? 0,
+      notReady: agg?.notReady ?? 0,
+      unreachable: agg?.unreachable ?? 0,
+      expired: agg?.expired ?? 0,
+    },
+    signals: agg?.signals ?? {},
+    floors: w.floors
+      .filter((f) => f.expiresAt > now)
+      .map((f) => ({ ...f, expiresAt: new Date(f.expiresAt).toISOString() })),
+    decisions: w.decisions
+      .newest(decisions)
+      .map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+  };
+}

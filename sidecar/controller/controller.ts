@@ -1,0 +1,336 @@
+import { type Decision, decide, historyHorizonMs } from "../policy/index.ts";
+import type { ScalingPolicy } from "../protocol/policy.ts";
+import { type Report, workloadKey } from "../protocol/report.ts";
+import { SIGNAL_NAMES } from "../protocol/signals.ts";
+import { aggregate, type PodReport } from "./aggregate.ts";
+import { describeTarget, type ScaleBackend } from "./backend.ts";
+import { checkReport, type IngestLimits } from "./ingest.ts";
+import type { LeaderElector } from "./leader.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import { type DecisionRecord, Workload } from "./workload.ts";
+
+export interface ControllerOptions extends IngestLimits {
+  /** A pod whose newest report is older than this is left out of the aggregate. */
+  podTtlMs: number;
+  /** How often every workload is decided on, reports or not. */
+  tickMs: number;
+  /** Report-triggered decisions for one workload are at least this far apart. */
+  minDecisionIntervalMs: number;
+}
+
+export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
+  podTtlMs: 5_000,
+  tickMs: 1_000,
+  minDecisionIntervalMs: 100,
+  maxAgeMs: 30_000,
+  maxSkewMs: 5_000,
+};
+
+export interface ControllerDeps {
+  backend: ScaleBackend;
+  leader: LeaderElector;
+  metrics: ControllerMetrics;
+  /** Milliseconds since the epoch; a parameter so tests control time. */
+  clock: () => number;
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+}
+
+export type Refusal = { status: 404 | 409 | 422; title: string; detail: string };
+export type Outcome = { ok: true } | ({ ok: false } & Refusal);
+
+export interface PrescaleRequest {
+  replicas: number;
+  ttlSeconds: number;
+  reason: string;
+}
+
+/**
+ * The controller's core: takes reports, keeps per-workload state, decides through the pure
+ * policy and applies through the backend. No HTTP here (see api.ts) and no Kubernetes (see the
+ * backends), so the same core runs in a cluster, in the local stack and in tests.
+ */
+export class Controller {
+  readonly options: ControllerOptions;
+  readonly #deps: ControllerDeps;
+  readonly #workloads = new Map<string, Workload>();
+  // Per-workload scheduling: one decision at a time, report bursts coalesced into one more.
+  readonly #running = new Set<string>();
+  readonly #dirty = new Set<string>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #lastRun = new Map<string, number>();
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(
+    policies: ScalingPolicy[],
+    deps: ControllerDeps,
+    options: Partial<ControllerOptions> = {},
+  ) {
+    this.#deps = deps;
+    this.options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+    this.setPolicies(policies);
+  }
+
+  /** Replaces the set of policies; state of workloads that keep a policy is kept. */
+  setPolicies(policies: ScalingPolicy[]): void {
+    const keep = new Set<string>();
+    for (const policy of policies) {
+      const key = workloadKey({
+        namespace: policy.metadata.namespace ?? "default",
+        name: policy.spec.targetRef.name,
+      });
+      keep.add(key);
+      const existing = this.#workloads.get(key);
+      if (existing) existing.policy = policy;
+      else this.#workloads.set(key, new Workload(key, policy));
+    }
+    for (const key of this.#workloads.keys()) {
+      if (!keep.has(key)) this.#forget(key);
+    }
+  }
+
+  workloads(): Workload[] {
+    return [...this.#workloads.values()];
+  }
+
+  workload(namespace: string, name: string): Workload | undefined {
+    return this.#workloads.get(workloadKey({ namespace, name }));
+  }
+
+  get leader(): LeaderElector {
+    return this.#deps.leader;
+  }
+
+  /** Takes a schema-valid report. A refused report changes nothing. */
+  ingest(report: Report): Outcome {
+    const { clock, metrics } = this.#deps;
+    const now = clock();
+    const w = this.#workloads.get(workloadKey(report.workload));
+    if (!w) {
+      metrics.reports.inc({ outcome: "unknown_workload" });
+      return {
+        ok: false,
+        status: 404,
+        title: "Unknown workload",
+        detail: `no ScalingPolicy targets ${report.workload.namespace}/${report.workload.name}`,
+      };
+    }
+    if (w.policy.spec.targetRef.kind !== report.workload.kind) {
+      metrics.reports.inc({ outcome: "kind_mismatch" });
+      return {
+        ok: false,
+        status: 422,
+        title: "Workload kind mismatch",
+        detail: `${w.key} is a ${w.policy.spec.targetRef.kind}, the report says ${report.workload.kind}`,
+      };
+    }
+    const previous = w.pods.get(report.pod.uid);
+    const verdict = checkReport(report, previous, now, this.options);
+    if (!verdict.ok) {
+      metrics.reports.inc({ outcome: verdict.status === 409 ? "replayed" : "stale" });
+      return verdict;
+    }
+    metrics.reports.inc({ outcome: "accepted" });
+    metrics.reportAge.observe(Math.max(0, now - report.window.end) / 1000);
+    if (report.leaving) w.pods.delete(report.pod.uid);
+    else w.pods.set(report.pod.uid, { report, receivedAt: now });
+    if (report.leaving || matters(report, previous)) this.#request(w);
+    return { ok: true };
+  }
+
+  /** Sets a floor that expires: pre-scaling before a known surge. */
+  prescale(namespace: string, name: string, req: PrescaleRequest): Outcome {
+    const w = this.workload(namespace, name);
+    if (!w) {
+      return {
+        ok: false,
+        status: 404,
+        title: "Unknown workload",
+        detail: `no ScalingPolicy targets ${namespace}/${name}`,
+      };
+    }
+    const max = w.policy.spec.maxReplicas;
+    if (req.replicas > max) {
+      return {
+        ok: false,
+        status: 422,
+        title: "Floor above maxReplicas",
+        detail: `replicas ${req.replicas} exceeds maxReplicas ${max} of ${w.key}`,
+      };
+    }
+    const now = this.#deps.clock();
+    w.floors = [
+      ...w.floors.filter((f) => f.expiresAt > now),
+      { replicas: req.replicas, expiresAt: now + req.ttlSeconds * 1000, reason: req.reason },
+    ];
+    this.#request(w);
+    return { ok: true };
+  }
+
+  /** Decides on every workload at the tick until `signal` aborts. */
+  start(signal: AbortSignal): void {
+    this.#ticker = setInterval(() => {
+      for (const w of this.#workloads.values()) this.#request(w);
+    }, this.options.tickMs);
+    signal.addEventListener("abort", () => this.stop(), { once: true });
+  }
+
+  stop(): void {
+    clearInterval(this.#ticker);
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  /** Decides now for one workload and waits for it (tests, the API after a prescale). */
+  async decideNow(namespace: string, name: string): Promise<DecisionRecord | undefined> {
+    const w = this.workload(namespace, name);
+    if (!w) return undefined;
+    await this.#reconcile(w);
+    return w.decisions.last;
+  }
+
+  #forget(key: string): void {
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+    this.#workloads.delete(key);
+    this.#deps.metrics.forget(key);
+  }
+
+  #request(w: Workload): void {
+    if (this.#running.has(w.key) || this.#timers.has(w.key)) {
+      this.#dirty.add(w.key);
+      return;
+    }
+    const since = this.#deps.clock() - (this.#lastRun.get(w.key) ?? 0);
+    const wait = Math.max(0, this.options.minDecisionIntervalMs - since);
+    this.#timers.set(
+      w.key,
+      setTimeout(() => {
+        this.#timers.delete(w.key);
+        void this.#run(w);
+      }, wait),
+    );
+  }
+
+  async #run(w: Workload): Promise<void> {
+    this.#running.add(w.key);
+    try {
+      await this.#reconcile(w);
+    } catch (err) {
+      this.#deps.log.error({ err, workload: w.key }, "reconcile failed");
+    } finally {
+      this.#running.delete(w.key);
+      this.#lastRun.set(w.key, this.#deps.clock());
+    }
+    if (this.#dirty.delete(w.key) && this.#workloads.get(w.key) === w) this.#request(w);
+  }
+
+  async #reconcile(w: Workload): Promise<void> {
+    const { backend, leader, metrics, clock, log } = this.#deps;
+    const now = clock();
+    const target = w.target;
+    w.floors = w.floors.filter((f) => f.expiresAt > now);
+    try {
+      w.scale = await backend.get(target);
+    } catch (err) {
+      metrics.backendErrors.inc({ op: "get" });
+      log.warn({ err, target: describeTarget(target) }, "cannot read scale");
+      return;
+    }
+    const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
+    w.lastAggregate = agg;
+    this.#expirePods(w, now);
+    w.history.push({ t: now, pods: agg.pods, signals: agg.signals });
+    const horizon = now - historyHorizonMs(w.policy.spec);
+    const firstKept = w.history.findIndex((p) => p.t >= horizon);
+    if (firstKept > 0) w.history.splice(0, firstKept);
+
+    const d: Decision = decide({
+      policy: w.policy.spec,
+      history: w.history,
+      currentReplicas: w.scale.replicas,
+      readyReplicas: w.scale.readyReplicas,
+      floors: w.floors,
+      state: w.policyState,
+      now,
+    });
+    w.policyState = d.state;
+
+    const change = d.desiredReplicas !== w.scale.replicas;
+    const record: DecisionRecord = {
+      at: now,
+      currentReplicas: w.scale.replicas,
+      readyReplicas: w.scale.readyReplicas,
+      desiredReplicas: d.desiredReplicas,
+      reason: d.reason,
+      limitedBy: d.limitedBy,
+      panic: d.panic,
+      dryRun: d.dryRun,
+      applied: false,
+      leader: leader.leader(),
+    };
+    if (change && !d.dryRun && leader.isLeader()) {
+      try {
+        await backend.set(target, d.desiredReplicas, d.reason);
+        record.applied = true;
+        w.lastScaleTime = clock();
+        w.scale = { ...w.scale, replicas: d.desiredReplicas };
+        metrics.scaleWrites.inc({ workload: w.key, outcome: "ok" });
+        log.info(
+          {
+            workload: w.key,
+            from: record.currentReplicas,
+            to: d.desiredReplicas,
+            reason: d.reason,
+          },
+          "scaled",
+        );
+      } catch (err) {
+        record.error = err instanceof Error ? err.message : String(err);
+        metrics.scaleWrites.inc({ workload: w.key, outcome: "error" });
+        log.warn({ err, workload: w.key }, "scale write failed");
+      }
+    }
+    metrics.observeDecision(w.key, record);
+    // Keep the log readable: a steady "hold" is recorded once, not once a tick.
+    const last = w.decisions.last;
+    if (
+      !last ||
+      change ||
+      record.error ||
+      last.desiredReplicas !== record.desiredReplicas ||
+      last.currentReplicas !== record.currentReplicas ||
+      last.limitedBy !== record.limitedBy ||
+      last.panic !== record.panic
+    ) {
+      w.decisions.push(record);
+    }
+  }
+
+  /** Forget pods silent for much longer than the TTL, so memory follows the live pod set. */
+  #expirePods(w: Workload, now: number): void {
+    const forgetAfter = this.options.podTtlMs * 12;
+    for (const [uid, p] of w.pods) {
+      if (now - p.receivedAt > forgetAfter) w.pods.delete(uid);
+    }
+  }
+}
+
+/**
+ * Whether a report should trigger a decision now rather than at the next tick: a new pod, a
+ * change of app state, or a signal that moved by more than a tenth.
+ */
+export function matters(report: Report, previous: PodReport | undefined): boolean {
+  if (!previous) return true;
+  const prev = previous.report;
+  if (prev.app !== report.app) return true;
+  for (const name of SIGNAL_NAMES) {
+    const a = prev.signals[name] ?? 0;
+    const b = report.signals[name] ?? 0;
+    if (Math.abs(b - a) > Math.max(0.1 * Math.max(a, b), 0.5)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,91 @@
+import { createApp } from "../../services/kit/app.ts";
+import { Health } from "../../services/kit/health.ts";
+import type { Logger } from "../../services/kit/logger.ts";
+import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
+import { listen, type RunningServer } from "../../services/kit/server.ts";
+import type { ScalingPolicy } from "../protocol/policy.ts";
+import { registerControllerApi } from "./api.ts";
+import type { Authenticator } from "./auth.ts";
+import type { ScaleBackend } from "./backend.ts";
+import type { ControllerConfig } from "./config.ts";
+import { Controller } from "./controller.ts";
+import type { LeaderElector } from "./leader.ts";
+import { createControllerMetrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limit.ts";
+
+export interface RunControllerDeps {
+  config: ControllerConfig;
+  policies: ScalingPolicy[];
+  backend: ScaleBackend;
+  leader: LeaderElector;
+  auth: Authenticator;
+  logger: Logger;
+  registry: Registry;
+  clock?: () => number;
+}
+
+export interface RunningController {
+  controller: Controller;
+  server: RunningServer;
+  health: Health;
+  /** Stops deciding and closes the server (in-flight requests finish). */
+  stop(): Promise<void>;
+}
+
+/** Builds the controller and its HTTP API from explicit parts and starts both. */
+export async function runController(deps: RunControllerDeps): Promise<RunningController> {
+  const { config, logger, registry } = deps;
+  const clock = deps.clock ?? Date.now;
+  const health = new Health();
+  const controller = new Controller(
+    deps.policies,
+    {
+      backend: deps.backend,
+      leader: deps.leader,
+      metrics: createControllerMetrics(registry),
+      clock,
+      log: logger,
+    },
+    {
+      podTtlMs: config.SWELL_POD_TTL,
+      tickMs: config.SWELL_TICK,
+      maxAgeMs: config.SWELL_REPORT_MAX_AGE,
+    },
+  );
+  const app = createApp({
+    logger,
+    registry,
+    metrics: createHttpMetrics(registry),
+    health,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  const limiter = new RateLimiter(
+    config.SWELL_REPORTS_PER_POD_PER_SECOND,
+    2 * config.SWELL_REPORTS_PER_POD_PER_SECOND,
+  );
+  registerControllerApi(app, { controller, auth: deps.auth, limiter, clock });
+
+  const server = await listen(app, { host: config.HOST, port: config.PORT });
+  const ticking = new AbortController();
+  controller.start(ticking.signal);
+  health.markReady();
+  logger.info(
+    {
+      url: server.url,
+      backend: deps.backend.name,
+      workloads: controller.workloads().map((w) => w.key),
+      identity: deps.leader.identity,
+    },
+    "controller listening",
+  );
+  return {
+    controller,
+    server,
+    health,
+    async stop() {
+      ticking.abort();
+      health.markDraining();
+      await server.close();
+    },
+  };
+}

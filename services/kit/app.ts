@@ -1,0 +1,143 @@
+import { trace } from "@opentelemetry/api";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
+import type { z } from "zod";
+import type { Health } from "./health.ts";
+import type { Logger } from "./logger.ts";
+import type { HttpMetrics, Registry } from "./metrics.ts";
+import { HttpProblem, problemResponse, problems } from "./problem.ts";
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  metrics: HttpMetrics;
+  health: Health;
+  /** Largest request body accepted; larger answers 413. */
+  maxBodyBytes: number;
+}
+
+/**
+ * Probe and scrape endpoints: counted in http_requests_total like any route, but kept out of
+ * the demand gauges (in-flight, per-second) and logged at debug, so a scraper polling every
+ * second is neither load nor noise.
+ */
+export const KIT_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/** Route label for requests that matched no route, to keep label cardinality bounded. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/**
+ * A Hono app with what every service needs: access log and HTTP metrics on every request,
+ * `GET /healthz`, `GET /readyz`, `GET /metrics`, a body-size limit (413), and problem+json for
+ * 404, thrown `HttpProblem`s and anything unexpected (500, no internals). Add the service's
+ * routes to the returned app.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const { logger, registry, metrics, health } = deps;
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const start = process.hrtime.bigint();
+    const isKitPath = KIT_PATHS.has(c.req.path);
+    if (!isKitPath) {
+      metrics.arrivals.record();
+      metrics.inFlight.inc();
+    }
+    try {
+      await next();
+    } finally {
+      if (!isKitPath) metrics.inFlight.dec();
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const labels = { method: c.req.method, route: routeOf(c), code: String(c.res.status) };
+      // Name the server span by route (`GET /jobs/:id`); a no-op when tracing is off.
+      trace.getActiveSpan()?.updateName(`${labels.method} ${labels.route}`);
+      trace.getActiveSpan()?.setAttribute("http.route", labels.route);
+      metrics.requestsTotal.inc(labels);
+      metrics.requestDuration.observe(labels, seconds);
+      const line = {
+        method: labels.method,
+        route: labels.route,
+        path: c.req.path,
+        status: c.res.status,
+        duration_ms: Math.round(seconds * 1e6) / 1e3,
+      };
+      if (isKitPath) logger.debug(line, "request");
+      else logger.info(line, "request");
+    }
+  });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => problems.payloadTooLarge(deps.maxBodyBytes).toResponse(),
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) =>
+    health.ready
+      ? c.json({ status: health.state })
+      : problemResponse({
+          type: "about:blank",
+          title: "Service Unavailable",
+          status: 503,
+          detail: `not ready: ${health.state}`,
+          state: health.state,
+        }),
+  );
+  app.get("/metrics", async (c) => {
+    const body = await registry.metrics();
+    return c.body(body, 200, { "content-type": registry.contentType });
+  });
+
+  app.notFound((c) => problems.notFound(`no route for ${c.req.method} ${c.req.path}`).toResponse());
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return err.toResponse();
+    if (err instanceof HTTPException && err.status < 500) {
+      return new HttpProblem(err.status, err.message || "bad request").toResponse();
+    }
+    logger.error({ err, method: c.req.method, path: c.req.path }, "unhandled error");
+    return problems.internal().toResponse();
+  });
+  return app;
+}
+
+/** The route pattern that answered (`/jobs/:id`), not the path, so labels stay few. */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return UNMATCHED_ROUTE;
+}
+
+/**
+ * Reads and validates a JSON request body. Throws a 400 `HttpProblem` for an empty body,
+ * invalid JSON, or a body the schema refuses; the detail names each offending field
+ * (`costMs: Too big: expected number to be <=60000`), and `errors` lists them.
+ */
+export async function parseJsonBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+): Promise<z.output<S>> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw problems.badRequest("request body is empty; expected JSON");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw problems.badRequest("request body is not valid JSON");
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "(body)",
+    message: issue.message,
+  }));
+  throw problems.badRequest(errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors });
+}

@@ -1,0 +1,122 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export { Registry } from "prom-client";
+
+/**
+ * A fresh registry per program (no hidden global), with prom-client's default process_* and
+ * nodejs_* metrics (CPU, memory, event-loop lag, GC) unless turned off.
+ */
+export function createRegistry(options: { defaultMetrics?: boolean } = {}): Registry {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export interface ArrivalRateOptions {
+  /** Length of the sliding window. */
+  windowMs?: number;
+  /** Resolution: the window is a ring of buckets this long. */
+  bucketMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Events per second over a short sliding window, from a ring of counting buckets: O(1) to
+ * record, O(buckets) to read. Counts arrivals, not completions, so a saturated replica still
+ * shows how much demand reaches it. Until a whole window has passed since creation it divides
+ * by the time elapsed (at least one bucket), so a fresh replica reports its rate at once
+ * instead of ramping up.
+ */
+export class ArrivalRate {
+  readonly windowMs: number;
+  readonly bucketMs: number;
+  readonly #now: () => number;
+  readonly #buckets: number[];
+  readonly #startedAt: number;
+  #current: number; // index (time / bucketMs) of the newest bucket
+
+  constructor(options: ArrivalRateOptions = {}) {
+    this.bucketMs = options.bucketMs ?? 500;
+    const count = Math.max(1, Math.round((options.windowMs ?? 5000) / this.bucketMs));
+    this.windowMs = count * this.bucketMs;
+    this.#now = options.now ?? Date.now;
+    this.#buckets = new Array<number>(count).fill(0);
+    this.#startedAt = this.#now();
+    this.#current = Math.floor(this.#startedAt / this.bucketMs);
+  }
+
+  record(n = 1): void {
+    this.#advance(this.#now());
+    const i = this.#current % this.#buckets.length;
+    this.#buckets[i] = (this.#buckets[i] ?? 0) + n;
+  }
+
+  perSecond(): number {
+    const now = this.#now();
+    this.#advance(now);
+    let sum = 0;
+    for (const n of this.#buckets) sum += n;
+    // The newest bucket is only partly elapsed: cover the full older ones plus that part.
+    const covered =
+      (this.#buckets.length - 1) * this.bucketMs + (now - this.#current * this.bucketMs);
+    const span = Math.max(this.bucketMs, Math.min(covered, now - this.#startedAt));
+    return (sum * 1000) / span;
+  }
+
+  #advance(now: number): void {
+    const index = Math.floor(now / this.bucketMs);
+    const steps = Math.min(index - this.#current, this.#buckets.length);
+    for (let k = 1; k <= steps; k++) this.#buckets[(this.#current + k) % this.#buckets.length] = 0;
+    if (index > this.#current) this.#current = index;
+  }
+}
+
+export type HttpLabels = "method" | "route" | "code";
+
+/** The HTTP metrics of DESIGN.md, registered on `registry`. */
+export interface HttpMetrics {
+  requestsTotal: Counter<HttpLabels>;
+  requestDuration: Histogram<HttpLabels>;
+  inFlight: Gauge;
+  /** Set from `arrivals` at each scrape. */
+  requestsPerSecond: Gauge;
+  /** Feeds `http_requests_per_second`. */
+  arrivals: ArrivalRate;
+}
+
+export function createHttpMetrics(
+  registry: Registry,
+  options: { arrivals?: ArrivalRate } = {},
+): HttpMetrics {
+  const arrivals = options.arrivals ?? new ArrivalRate();
+  const labelNames = ["method", "route", "code"] as const;
+  return {
+    requestsTotal: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests finished, by method, route pattern and status code.",
+      labelNames,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request latency from arrival to the response head, in seconds.",
+      labelNames,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: "http_requests_in_flight",
+      help: "HTTP requests being served now (probes and scrapes excluded).",
+      registers: [registry],
+    }),
+    requestsPerSecond: new Gauge({
+      name: "http_requests_per_second",
+      help: `HTTP requests received per second over the last ${arrivals.windowMs / 1000} s (probes and scrapes excluded).`,
+      registers: [registry],
+      collect() {
+        this.set(arrivals.perSecond());
+      },
+    }),
+    arrivals,
+  };
+}

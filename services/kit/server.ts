@@ -1,0 +1,65 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+
+/** Anything with a fetch handler: a Hono app. */
+export interface FetchApp {
+  fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
+}
+
+export interface RunningServer {
+  readonly server: http.Server;
+  readonly host: string;
+  /** The bound port (the real one when asked for port 0). */
+  readonly port: number;
+  /** `http://host:port`, for logs and tests. */
+  readonly url: string;
+  /**
+   * Stops accepting connections and resolves once every open connection has ended: idle
+   * keep-alive ones are closed now, busy ones after their response.
+   */
+  close(): Promise<void>;
+  /** Drops every connection at once (the shutdown deadline passed). */
+  closeAllConnections(): void;
+}
+
+/** Serves `app` on host:port; rejects when the port cannot be bound (e.g. EADDRINUSE). */
+export async function listen(
+  app: FetchApp,
+  options: { host: string; port: number },
+): Promise<RunningServer> {
+  const handle = getRequestListener(app.fetch as never);
+  const active = new Set<http.ServerResponse>();
+  let closing: Promise<void> | undefined;
+  const server = http.createServer((req, res) => {
+    // While closing, answer with `Connection: close` so keep-alive clients let go.
+    if (closing) res.shouldKeepAlive = false;
+    active.add(res);
+    res.on("close", () => {
+      active.delete(res);
+      // A connection that just went idle would otherwise keep close() waiting.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    void handle(req, res);
+  });
+  server.listen(options.port, options.host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const urlHost = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    server,
+    host: options.host,
+    port,
+    url: `http://${urlHost}:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        for (const res of active) if (!res.headersSent) res.shouldKeepAlive = false;
+      });
+      return closing;
+    },
+    closeAllConnections: () => server.closeAllConnections(),
+  };
+}

@@ -1,0 +1,64 @@
+import { createRequire, syncBuiltinESMExports } from "node:module";
+import type { Env } from "./config.ts";
+
+export interface Tracing {
+  /** True when spans are recorded and exported. */
+  readonly enabled: boolean;
+  /** Flushes pending spans and stops the SDK; a no-op when disabled. */
+  shutdown(): Promise<void>;
+}
+
+export interface TracingOptions {
+  serviceName: string;
+  /** Incoming requests to these paths make no span (probes and scrapes). */
+  ignorePaths?: ReadonlySet<string>;
+  env?: Env;
+}
+
+/**
+ * Starts OpenTelemetry tracing with HTTP instrumentation (server spans for incoming requests,
+ * client spans and W3C trace context on outgoing `node:http` requests), exporting over OTLP,
+ * but only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set:
+ * otherwise nothing is loaded into the request path and tracing costs nothing. The exporter is
+ * configured by the standard `OTEL_*` variables (protocol, headers, sampler, batch delay).
+ *
+ * The SDK is imported only when enabled. Call it in `main` before the server is created.
+ */
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
+  const env = options.env ?? process.env;
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    return { enabled: false, shutdown: async () => {} };
+  }
+  const [{ NodeSDK }, { HttpInstrumentation }] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/instrumentation-http"),
+  ]);
+  const ignorePaths = options.ignorePaths ?? new Set<string>();
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => ignorePaths.has((req.url ?? "").split("?")[0] ?? ""),
+      }),
+    ],
+    // Metrics go to Prometheus (prom-client) and logs to stdout; OpenTelemetry carries traces.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  applyToBuiltins();
+  return { enabled: true, shutdown: () => sdk.shutdown() };
+}
+
+/**
+ * The HTTP instrumentation patches `node:http` when it is *required*; ESM `import` of a
+ * builtin does not pass that hook. Requiring it once applies the patch to the module object
+ * that ESM imports share, and syncBuiltinESMExports updates the named ESM bindings, so it works
+ * whatever was imported before (no `--import` preload or loader hook needed).
+ */
+function applyToBuiltins(): void {
+  const require = createRequire(import.meta.url);
+  require("node:http");
+  require("node:https");
+  syncBuiltinESMExports();
+}

@@ -1,0 +1,11 @@
+export { limitRate, scaleDownLimit, scaleUpLimit, stabilize } from "./behavior.ts";
+export { decide, historyHorizonMs } from "./decide.ts";
+export { activeFloor, scheduleActive } from "./floors.ts";
+export type {
+  AggregatedPoint,
+  DecideInput,
+  Decision,
+  LimitedBy,
+  PolicyState,
+  PrescaleFloor,
+} from "./types.ts";

@@ -1,0 +1,115 @@
+/**
+ * Reading one signal of a workload out of the aggregated history: totals that do not read a
+ * silent pod as zero load, time-weighted window averages and the trend.
+ */
+import type { SignalName } from "../protocol/signals.ts";
+import type { AggregatedPoint } from "./types.ts";
+
+export interface Sample {
+  t: number;
+  /** the signal's total over the workload's ready pods (extrapolated) */
+  v: number;
+  /** reporting pods */
+  pods: number;
+}
+
+/** Without `ready` on a point, a pod that reported this recently is assumed still there. */
+export const MISSING_POD_GRACE_MS = 10_000;
+
+/**
+ * The workload-wide total of `signal` at each point. The sum covers only the pods that reported;
+ * ready pods that did not are counted at the reporting pods' average (they get the same share of
+ * traffic), never as zero. Pods that never reported yet (just became ready) are not extrapolated:
+ * reading their share early would double-count the old pods' rates right after a scale-up.
+ */
+export function totals(
+  history: readonly AggregatedPoint[],
+  signal: SignalName,
+  readyNow: number,
+): Sample[] {
+  const out: Sample[] = [];
+  for (let i = 0; i < history.length; i++) {
+    const p = history[i] as AggregatedPoint;
+    const sum = p.signals[signal];
+    if (p.pods <= 0 || sum === undefined || !Number.isFinite(sum)) continue;
+    let expected = p.ready;
+    if (expected === undefined) {
+      let recent = p.pods;
+      for (let j = i - 1; j >= 0; j--) {
+        const q = history[j] as AggregatedPoint;
+        if (p.t - q.t > MISSING_POD_GRACE_MS) break;
+        recent = Math.max(recent, q.pods);
+      }
+      expected = Math.min(recent, readyNow);
+    }
+    const n = Math.max(p.pods, expected);
+    out.push({ t: p.t, v: (sum / p.pods) * n, pods: p.pods });
+  }
+  return out;
+}
+
+/** Nominal spacing of reports, used to weigh the first point of a history. */
+const NOMINAL_SPACING_MS = 1000;
+
+/**
+ * Time-weighted average over (from, to]. A sample stands for the interval since the sample before
+ * it (a report covers the second before it was sent). Undefined when no sample is in the window.
+ */
+export function windowAverage(samples: readonly Sample[], from: number, to: number) {
+  let weighted = 0;
+  let total = 0;
+  let plain = 0;
+  let count = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as Sample;
+    if (s.t <= from || s.t > to) continue;
+    const prevT = i > 0 ? (samples[i - 1] as Sample).t : s.t - NOMINAL_SPACING_MS;
+    const w = s.t - Math.max(prevT, from);
+    weighted += s.v * w;
+    total += w;
+    plain += s.v;
+    count++;
+  }
+  if (count === 0) return undefined;
+  return total > 0 ? weighted / total : plain / count;
+}
+
+/** The newest sample at or before `to`. */
+export function latest(samples: readonly Sample[], to: number): Sample | undefined {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i] as Sample;
+    if (s.t <= to) return s;
+  }
+  return undefined;
+}
+
+/**
+ * Least-squares line through the samples in (from, to]: slope per second and the line's value at
+ * `to`. Undefined with fewer than 3 samples or when they span less than half the window.
+ */
+export function trend(samples: readonly Sample[], from: number, to: number) {
+  const pts = samples.filter((s) => s.t > from && s.t <= to);
+  if (pts.length < 3) return undefined;
+  const first = (pts[0] as Sample).t;
+  const last = (pts[pts.length - 1] as Sample).t;
+  if (last - first < (to - from) / 2) return undefined;
+  let sx = 0;
+  let sy = 0;
+  for (const p of pts) {
+    sx += (p.t - to) / 1000;
+    sy += p.v;
+  }
+  const mx = sx / pts.length;
+  const my = sy / pts.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of pts) {
+    const dx = (p.t - to) / 1000 - mx;
+    sxx += dx * dx;
+    sxy += dx * (p.v - my);
+  }
+  if (sxx === 0) return undefined;
+  const slopePerSecond = sxy / sxx;
+  // x = 0 is `to`
+  return { slopePerSecond, valueNow: my - slopePerSecond * mx };
+}

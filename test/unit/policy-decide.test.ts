@@ -1,0 +1,429 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AggregatedPoint,
+  type DecideInput,
+  decide,
+  historyHorizonMs,
+  type PolicyState,
+} from "../../sidecar/policy/index.ts";
+import { ScalingPolicySpec, type ScalingPolicySpecInput } from "../../sidecar/protocol/policy.ts";
+import type { SignalName } from "../../sidecar/protocol/signals.ts";
+
+const NOW = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
+
+function policy(extra: Partial<ScalingPolicySpecInput> = {}) {
+  return ScalingPolicySpec.parse({
+    targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" },
+    maxReplicas: 100,
+    metrics: [{ name: "requestRate", averageValue: 100 }],
+    ...extra,
+  });
+}
+
+/** 1 s reports for `seconds` up to NOW, all `pods` reporting, with these totals. */
+function steady(
+  signals: Partial<Record<SignalName, number>>,
+  pods: number,
+  seconds = 60,
+  end = NOW,
+): AggregatedPoint[] {
+  const out: AggregatedPoint[] = [];
+  for (let s = seconds - 1; s >= 0; s--)
+    out.push({ t: end - s * 1000, pods, ready: pods, signals: { ...signals } });
+  return out;
+}
+
+/** A state whose scale-down window saw nothing above `replicas` (as if running a long time). */
+function settled(replicas: number): PolicyState {
+  return { recommendations: [{ t: NOW - 600_000, replicas }], scaleEvents: [] };
+}
+
+function run(
+  p: ReturnType<typeof policy>,
+  history: AggregatedPoint[],
+  current: number,
+  extra: Partial<DecideInput> = {},
+) {
+  return decide({
+    policy: p,
+    history,
+    currentReplicas: current,
+    readyReplicas: current,
+    state: settled(current),
+    now: NOW,
+    ...extra,
+  });
+}
+
+describe("demand-based sizing (HPA algorithm: desired = ceil(current × value / target))", () => {
+  it.each([
+    // the docs: "200m vs 100m → doubled", "50m vs 100m → halved", on an AverageValue target
+    ["per-pod value twice the target doubles", 4, 800, 8, undefined],
+    ["per-pod value half the target halves", 4, 200, 2, undefined],
+    ["fractions round up", 10, 1410, 15, undefined],
+    ["a ratio within the tolerance (1.05) keeps the size", 4, 420, 4, "tolerance"],
+    ["a ratio within the tolerance (0.92) keeps the size", 4, 370, 4, "tolerance"],
+    ["a ratio just past the tolerance (1.15) scales", 10, 1150, 12, undefined],
+  ] as const)("%s", (_name, current, total, expected, by) => {
+    const d = run(
+      policy({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } }),
+      steady({ requestRate: total }, current),
+      current,
+    );
+    expect(d.desiredReplicas).toBe(expected);
+    expect(d.limitedBy).toBe(by);
+  });
+
+  it("tolerance is per direction", () => {
+    const p = policy({
+      behavior: {
+        scaleUp: { tolerance: 0 },
+        scaleDown: { tolerance: 0.5, stabilizationWindowSeconds: 0 },
+      },
+    });
+    expect(run(p, steady({ requestRate: 1050 }, 10), 10).desiredReplicas).toBe(11);
+    expect(run(p, steady({ requestRate: 600 }, 10), 10).desiredReplicas).toBe(10);
+  });
+
+  it("several metrics: the largest recommendation (max fusion)", () => {
+    const p = policy({
+      metrics: [
+        { name: "requestRate", averageValue: 100 },
+        { name: "inFlight", averageValue: 10 },
+      ],
+    });
+    const d = run(p, steady({ requestRate: 1000, inFlight: 150 }, 10), 10);
+    expect(d.desiredReplicas).toBe(15);
+  });
+
+  it("several metrics: weighted fusion", () => {
+    const p = policy({
+      fusion: "weighted",
+      metrics: [
+        { name: "requestRate", averageValue: 100, weight: 3 },
+        { name: "inFlight", averageValue: 10, weight: 1 },
+      ],
+    });
+    // (3 × 8 + 1 × 16) / 4 = 10
+    const d = run(p, steady({ requestRate: 800, inFlight: 160 }, 5), 5);
+    expect(d.desiredReplicas).toBe(10);
+  });
+
+  it("the reason carries the numbers", () => {
+    const d = run(policy(), steady({ requestRate: 800 }, 4), 4);
+    expect(d.reason).toContain("requestRate 800");
+    expect(d.reason).toContain("scale 4 → 8");
+  });
+});
+
+describe("silent pods and missing data", () => {
+  it("a ready pod that stopped reporting counts at the others' average, not as zero", () => {
+    const history = steady({ requestRate: 300 }, 3).map((p) => ({ ...p, ready: 4 }));
+    // 3 of 4 ready pods report 100/s each: the workload gets 400/s, on 4 pods → keep 4
+    expect(run(policy(), history, 4).desiredReplicas).toBe(4);
+  });
+
+  it("without `ready` on the points, a pod that reported recently is still counted", () => {
+    const history = steady({ requestRate: 400 }, 4, 30, NOW - 3000).map(({ ready: _r, ...p }) => p);
+    history.push(...steady({ requestRate: 300 }, 3, 3).map(({ ready: _r, ...p }) => p));
+    expect(run(policy(), history, 4).desiredReplicas).toBe(4);
+  });
+
+  it("pods that just became ready and have not reported are not extrapolated", () => {
+    // 4 pods reported 800/s, then 4 more became ready: do not read 1600/s
+    const history = steady({ requestRate: 800 }, 4).map(({ ready: _r, ...p }) => p);
+    expect(run(policy(), history, 8, { readyReplicas: 8 }).desiredReplicas).toBe(8);
+  });
+
+  it.each([
+    ["no history", [] as AggregatedPoint[], "no reports yet"],
+    ["stale history", steady({ requestRate: 5000 }, 4, 30, NOW - 10_000), "no fresh reports"],
+    ["points with no reporting pod", steady({ requestRate: 5000 }, 0), "no reports yet"],
+  ])("%s: hold", (_name, history, text) => {
+    const d = run(policy(), history, 4);
+    expect(d.desiredReplicas).toBe(4);
+    expect(d.limitedBy).toBe("noData");
+    expect(d.reason).toContain(text);
+  });
+
+  it("a metric with no data blocks scale-down but not scale-up", () => {
+    const p = policy({
+      behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+      metrics: [
+        { name: "requestRate", averageValue: 100 },
+        { name: "queueLength", averageValue: 10 },
+      ],
+    });
+    const low = run(p, steady({ requestRate: 100 }, 10), 10);
+    expect(low.desiredReplicas).toBe(10);
+    expect(low.limitedBy).toBe("missingMetric");
+    expect(run(p, steady({ requestRate: 1500 }, 10), 10).desiredReplicas).toBe(15);
+  });
+});
+
+describe("behavior inside decide()", () => {
+  it("scale-up is limited by the default rate policies (100% or 4 pods per 15 s)", () => {
+    const d = run(policy(), steady({ requestRate: 5000 }, 4), 4);
+    expect(d.desiredReplicas).toBe(8);
+    expect(d.limitedBy).toBe("scaleUp.policies");
+    expect(d.reason).toContain("100%/15s");
+  });
+
+  it("scale-down waits for the highest recommendation of the last 300 s", () => {
+    const state: PolicyState = {
+      recommendations: [
+        { t: NOW - 200_000, replicas: 9 },
+        { t: NOW - 100_000, replicas: 7 },
+      ],
+      scaleEvents: [],
+    };
+    const d = run(policy(), steady({ requestRate: 200 }, 10), 10, { state });
+    expect(d.desiredReplicas).toBe(9);
+    expect(d.limitedBy).toBe("stabilization");
+    expect(d.recommendation).toBe(2);
+  });
+
+  it("the first call treats the current size as a recommendation (no scale-down on start)", () => {
+    const d = decide({
+      policy: policy(),
+      history: steady({ requestRate: 200 }, 10),
+      currentReplicas: 10,
+      readyReplicas: 10,
+      now: NOW,
+    });
+    expect(d.desiredReplicas).toBe(10);
+    expect(d.state.recommendations.map((r) => r.replicas)).toEqual([10, 2]);
+  });
+
+  it("records applied changes as scale events, and the next call's rate limit sees them", () => {
+    const first = run(policy(), steady({ requestRate: 5000 }, 4), 4);
+    expect(first.state.scaleEvents).toEqual([{ t: NOW, delta: 4 }]);
+    const second = decide({
+      policy: policy(),
+      history: steady({ requestRate: 5000 }, 8, 60, NOW + 5000),
+      currentReplicas: 8,
+      readyReplicas: 8,
+      state: first.state,
+      now: NOW + 5000,
+    });
+    // period start was 4: 100% → 8, 4 + 4 → 8
+    expect(second.desiredReplicas).toBe(8);
+    expect(second.limitedBy).toBe("scaleUp.policies");
+  });
+});
+
+describe("bounds", () => {
+  it.each([
+    ["demand above maxReplicas", { maxReplicas: 6 }, 5, 5000, 6, "maxReplicas"],
+    [
+      "demand below minReplicas",
+      { minReplicas: 3, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } },
+      5,
+      10,
+      3,
+      "minReplicas",
+    ],
+    ["current above maxReplicas", { maxReplicas: 6 }, 9, 900, 6, "maxReplicas"],
+    ["current below minReplicas", { minReplicas: 3 }, 2, 200, 3, "minReplicas"],
+  ] as const)("%s", (_name, extra, current, total, expected, by) => {
+    const d = run(policy(extra), steady({ requestRate: total }, current), current);
+    expect(d.desiredReplicas).toBe(expected);
+    expect(d.limitedBy).toBe(by);
+  });
+
+  it("a target scaled to zero by someone else is left alone (as the HPA)", () => {
+    const d = run(policy(), steady({ requestRate: 500 }, 1), 0);
+    expect(d).toMatchObject({ desiredReplicas: 0, limitedBy: "scaledToZero" });
+  });
+});
+
+describe("backlog", () => {
+  const p = policy({
+    metrics: [
+      { name: "requestRate", averageValue: 10 },
+      { name: "queueLength", averageValue: 1000 },
+    ],
+    backlog: { drainSeconds: 10 },
+    behavior: { scaleUp: { policies: [{ type: "Percent", value: 1000, periodSeconds: 15 }] } },
+  });
+
+  it("sizes to serve arrivals and drain the queue within drainSeconds at the measured service rate", () => {
+    // 10 saturated pods complete 10/s each; 120/s arrive; 600 queued → (120 + 600/10) / 10 = 18
+    const d = run(p, steady({ requestRate: 120, completionRate: 100, queueLength: 600 }, 10), 10);
+    expect(d.desiredReplicas).toBe(18);
+    expect(d.reason).toContain("backlog 600 queued");
+  });
+
+  it("ignores a queue shorter than 100 ms of work", () => {
+    const d = run(p, steady({ requestRate: 100, completionRate: 100, queueLength: 5 }, 10), 10);
+    expect(d.desiredReplicas).toBe(10);
+  });
+});
+
+describe("lookahead", () => {
+  const p = policy({
+    metrics: [{ name: "requestRate", averageValue: 100 }],
+    lookahead: { coldStartSeconds: 10, windowSeconds: 30, maxFactor: 2 },
+    windowSeconds: 5,
+  });
+  const ramp = (slope: number) =>
+    Array.from({ length: 40 }, (_, i) => ({
+      t: NOW - (39 - i) * 1000,
+      pods: 10,
+      ready: 10,
+      signals: { requestRate: 1000 + slope * (i - 39) },
+    }));
+
+  it("rising demand: sizes for the demand one cold start ahead", () => {
+    // now 1000/s, +20/s → 1200/s in 10 s → 12
+    expect(run(p, ramp(20), 10).desiredReplicas).toBe(12);
+  });
+
+  it("the forecast is bounded by maxFactor × demand now", () => {
+    expect(run(p, ramp(500), 10).desiredReplicas).toBe(20);
+  });
+
+  it("falling demand: no forecast (upward only)", () => {
+    const d = run(p, ramp(-20), 10);
+    expect(d.desiredReplicas).toBe(10);
+    expect(d.reason).not.toContain("forecast");
+  });
+});
+
+describe("panic", () => {
+  const p = policy({
+    panic: { windowSeconds: 6, threshold: 2, stableWindowSeconds: 60 },
+    windowSeconds: 60,
+    behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+  });
+  // 54 s at 1000/s then 6 s at 5000/s
+  const surge = [
+    ...steady({ requestRate: 1000 }, 10, 54, NOW - 6000),
+    ...steady({ requestRate: 5000 }, 10, 6),
+  ];
+
+  it("scales on the short window at once, past the rate policies", () => {
+    const d = run(p, surge, 10);
+    expect(d.panic).toBe(true);
+    expect(d.desiredReplicas).toBe(50);
+    expect(d.limitedBy).toBe("panic");
+  });
+
+  it("makes no scale-down while panicking", () => {
+    const first = run(p, surge, 10);
+    const calm = steady({ requestRate: 100 }, 50, 60, NOW + 20_000);
+    const d = decide({
+      policy: p,
+      history: calm,
+      currentReplicas: 50,
+      readyReplicas: 50,
+      state: first.state,
+      now: NOW + 20_000,
+    });
+    expect(d.panic).toBe(true);
+    expect(d.desiredReplicas).toBe(50);
+  });
+
+  it("ends once demand stayed under the threshold for the stable window", () => {
+    const first = run(p, surge, 10);
+    const later = NOW + 61_000;
+    const calm = steady({ requestRate: 100 }, 50, 60, later);
+    const d = decide({
+      policy: p,
+      history: calm,
+      currentReplicas: 50,
+      readyReplicas: 50,
+      state: first.state,
+      now: later,
+    });
+    expect(d.panic).toBe(false);
+    expect(d.reason).toContain("panic over");
+    expect(d.desiredReplicas).toBeLessThan(50);
+  });
+
+  it("does not panic under the threshold", () => {
+    const mild = [
+      ...steady({ requestRate: 1000 }, 10, 54, NOW - 6000),
+      ...steady({ requestRate: 1500 }, 10, 6),
+    ];
+    expect(run(p, mild, 10).panic).toBe(false);
+  });
+});
+
+describe("floors and schedules", () => {
+  it("an API floor raises the size until it expires", () => {
+    const floors = [{ replicas: 30, expiresAt: NOW + 60_000, reason: "launch" }];
+    const d = run(policy(), steady({ requestRate: 1000 }, 10), 10, { floors });
+    expect(d).toMatchObject({ desiredReplicas: 30, limitedBy: "floor" });
+    expect(d.reason).toContain("launch");
+    const expired = [{ replicas: 30, expiresAt: NOW, reason: "launch" }];
+    expect(
+      run(policy(), steady({ requestRate: 1000 }, 10), 10, { floors: expired }).desiredReplicas,
+    ).toBe(10);
+  });
+
+  it("a floor is capped at maxReplicas", () => {
+    const floors = [{ replicas: 300, expiresAt: NOW + 60_000, reason: "launch" }];
+    expect(run(policy(), steady({ requestRate: 1000 }, 10), 10, { floors }).desiredReplicas).toBe(
+      100,
+    );
+  });
+
+  it.each([
+    ["inside the range", "11:30", "12:30", undefined, 20],
+    ["outside the range", "13:00", "14:00", undefined, 10],
+    ["a range across midnight, not now", "23:00", "01:00", undefined, 10],
+    ["on a listed day (Mon)", "11:00", "13:00", ["Mon"], 20],
+    ["on an unlisted day", "11:00", "13:00", ["Sat", "Sun"], 10],
+  ] as const)("schedule %s", (_name, start, end, days, expected) => {
+    const p = policy({
+      prescale: {
+        schedules: [
+          { name: "peak", start, end, replicas: 20, ...(days ? { days: [...days] } : {}) },
+        ],
+      },
+    });
+    expect(run(p, steady({ requestRate: 1000 }, 10), 10).desiredReplicas).toBe(expected);
+  });
+
+  it("a range across midnight is active after midnight, on the day it started", () => {
+    const p = policy({
+      prescale: {
+        schedules: [{ name: "night", start: "23:00", end: "01:00", days: ["Sun"], replicas: 20 }],
+      },
+    });
+    const monday0030 = Date.UTC(2026, 0, 5, 0, 30);
+    const d = run(p, steady({ requestRate: 1000 }, 10, 60, monday0030), 10, { now: monday0030 });
+    expect(d.desiredReplicas).toBe(20);
+  });
+});
+
+describe("dryRun", () => {
+  it("decides and explains, flags dryRun and records no scale event", () => {
+    const d = run(policy({ mode: "dryRun" }), steady({ requestRate: 800 }, 4), 4);
+    expect(d).toMatchObject({ desiredReplicas: 8, dryRun: true });
+    expect(d.state.scaleEvents).toEqual([]);
+    expect(d.reason).toContain("dryRun");
+  });
+});
+
+describe("historyHorizonMs", () => {
+  it("covers the longest window the policy reads", () => {
+    expect(historyHorizonMs(policy())).toBeGreaterThanOrEqual(10_000);
+    expect(historyHorizonMs(policy({ lookahead: { windowSeconds: 120 } }))).toBeGreaterThanOrEqual(
+      120_000,
+    );
+  });
+
+  it("is enough: trimming history to it changes no decision", () => {
+    const p = policy({ lookahead: { windowSeconds: 30 }, panic: {}, windowSeconds: 20 });
+    const long = Array.from({ length: 300 }, (_, i) => ({
+      t: NOW - (299 - i) * 1000,
+      pods: 10,
+      ready: 10,
+      signals: { requestRate: 1000 + 400 * Math.sin(i / 17) },
+    }));
+    const trimmed = long.filter((pt) => pt.t > NOW - historyHorizonMs(p));
+    expect(run(p, trimmed, 10)).toEqual(run(p, long, 10));
+  });
+});

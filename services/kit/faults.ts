@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Hono } from "hono";
+import { envVars } from "./config.ts";
 import { HttpProblem, problems } from "./problem.ts";
+
+/** Env for services that register the faults: `FAULT_MAX_DELAY` bounds `/delay/{ms}`. */
+export const faultEnv = {
+  FAULT_MAX_DELAY: envVars.durationMs(3_600_000).default(30_000),
+};
 
 export interface FaultOptions {
   /** Largest delay `/delay/{ms}` accepts; beyond it answers 400. */

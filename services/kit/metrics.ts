@@ -2,13 +2,24 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 export { Registry } from "prom-client";
 
+const GAUGES_NAMED_TOTAL = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 /**
  * A fresh registry per program (no hidden global), with prom-client's default process_* and
  * nodejs_* metrics (CPU, memory, event-loop lag, GC) unless turned off.
  */
 export function createRegistry(options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break the Prometheus naming rules (promtool flags them); the same
+    // counts are in nodejs_active_handles / _requests / _resources, by type.
+    for (const name of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
+  }
   return registry;
 }
 

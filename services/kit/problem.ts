@@ -45,13 +45,14 @@ export class HttpProblem extends Error {
   }
 
   toProblem(): Problem {
-    return {
-      ...this.extensions,
-      type: this.type,
-      title: this.title,
-      status: this.status,
-      detail: this.detail,
-    };
+    const { type, title, status, detail } = this;
+    // Extensions come after the core members and cannot replace them.
+    return Object.assign({ type, title, status, detail }, this.extensions, {
+      type,
+      title,
+      status,
+      detail,
+    });
   }
 
   toResponse(): Response {

@@ -9,7 +9,7 @@ import type { RunningServer } from "./server.ts";
  */
 export interface DrainHook {
   name: string;
-  drain(deadline: AbortSignal): Promise<Record<string, unknown> | undefined>;
+  drain(deadline: AbortSignal): Promise<object | undefined>;
 }
 
 /** The process surface shutdown needs; `process` in main, a fake-free EventEmitter in tests. */

@@ -29,6 +29,8 @@ export interface WorkQueueOptions<T> {
   registry: Registry;
   /** How many finished jobs `get` still knows (oldest forgotten first). */
   retainFinished?: number;
+  /** Told when a job ends (e.g. to log it). */
+  onSettled?: (job: { id: string; state: "done" | "failed"; durationMs: number }) => void;
   now?: () => number;
 }
 
@@ -51,6 +53,7 @@ export class WorkQueue<T> {
   readonly #run: WorkQueueOptions<T>["run"];
   readonly #now: () => number;
   readonly #retain: number;
+  readonly #onSettled: WorkQueueOptions<T>["onSettled"];
   readonly #jobs = new Map<string, Job<T>>();
   readonly #waiting: Job<T>[] = [];
   readonly #finished: string[] = [];
@@ -71,6 +74,7 @@ export class WorkQueue<T> {
     this.#run = options.run;
     this.#now = options.now ?? Date.now;
     this.#retain = options.retainFinished ?? 10_000;
+    this.#onSettled = options.onSettled;
     const registers = [options.registry];
     const capacityGauge = new Gauge({
       name: "work_queue_capacity",
@@ -209,6 +213,11 @@ export class WorkQueue<T> {
     this.#metrics.running.set(this.#running);
     this.#metrics.jobs.inc({ outcome });
     this.#remember(job.id);
+    this.#onSettled?.({
+      id: job.id,
+      state: outcome === "completed" ? "done" : "failed",
+      durationMs: took,
+    });
     this.#pump();
   }
 

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { createApp, KIT_PATHS, parseJsonBody } from "../kit/app.ts";
+import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { faultEnv, registerFaults } from "../kit/faults.ts";
+import { Health } from "../kit/health.ts";
+import { infoHandler, serviceInfo } from "../kit/info.ts";
+import { createLogger } from "../kit/logger.ts";
+import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { problems } from "../kit/problem.ts";
+import { listen } from "../kit/server.ts";
+import { createShutdown } from "../kit/shutdown.ts";
+import { startTracing } from "../kit/tracing.ts";
+import { WorkQueue } from "../kit/work-queue.ts";
+
+/**
+ * worker: a queue-backed sample service, scaled on queue length. `POST /jobs` queues a job
+ * (simulated work: a timer of costMs), a pool of WORKER_CONCURRENCY works the queue, and
+ * `GET /jobs/{id}` tells a job's state. Jobs arriving faster than they finish grow the queue.
+ */
+const MAX_COST_MS = 60_000;
+
+const config = loadConfig(
+  z.object({
+    ...httpServerEnv,
+    ...faultEnv,
+    POD_NAME: envVars.string().optional(),
+    SERVICE_VERSION: envVars.string().optional(),
+    WORKER_CONCURRENCY: envVars.positiveInt(10_000).default(4),
+    QUEUE_CAPACITY: envVars.positiveInt(1_000_000).default(100),
+    JOB_COST_MS: envVars.nonNegativeInt(MAX_COST_MS).default(200),
+  }),
+);
+const tracing = await startTracing({ serviceName: "worker", ignorePaths: KIT_PATHS });
+const logger = createLogger({ name: "worker", level: config.LOG_LEVEL });
+const registry = createRegistry();
+const health = new Health();
+
+const queue = new WorkQueue<{ costMs: number }>({
+  capacity: config.QUEUE_CAPACITY,
+  concurrency: config.WORKER_CONCURRENCY,
+  run: (job, signal) => sleep(job.costMs, undefined, { signal }),
+  registry,
+  onSettled: (job) =>
+    logger.debug({ job_id: job.id, state: job.state, duration_ms: job.durationMs }, "job finished"),
+});
+
+const app = createApp({
+  logger,
+  registry,
+  metrics: createHttpMetrics(registry),
+  health,
+  maxBodyBytes: config.MAX_BODY_BYTES,
+});
+registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
+app.get("/", infoHandler(serviceInfo("worker", config, import.meta.dirname)));
+
+const jobBody = z.object({ costMs: z.number().min(0).max(MAX_COST_MS).optional() });
+app.post("/jobs", async (c) => {
+  const body = await parseJsonBody(c, jobBody);
+  const result = queue.submit({ costMs: body.costMs ?? config.JOB_COST_MS });
+  if (result.ok) return c.json({ id: result.id }, 202, { location: `/jobs/${result.id}` });
+  if (result.reason === "full") {
+    throw problems.tooManyRequests(
+      `the queue is full (${queue.capacity} jobs waiting)`,
+      queue.retryAfterSeconds(),
+    );
+  }
+  throw problems.serviceUnavailable("shutting down; not taking new jobs", 1);
+});
+app.get("/jobs/:id", (c) => {
+  const job = queue.get(c.req.param("id"));
+  if (!job) throw problems.notFound(`no job ${c.req.param("id")}`);
+  return c.json(job);
+});
+
+const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+  logger.fatal({ err }, "cannot listen");
+  process.exit(1);
+});
+createShutdown({
+  health,
+  server,
+  logger,
+  delayMs: config.SHUTDOWN_DELAY,
+  timeoutMs: config.SHUTDOWN_TIMEOUT,
+  drainHooks: [{ name: "queue", drain: (deadline) => queue.drain(deadline) }],
+  flush: [() => tracing.shutdown()],
+  exit: (code) => process.exit(code),
+  signals: process,
+});
+health.markReady();
+logger.info(
+  {
+    url: server.url,
+    tracing: tracing.enabled,
+    concurrency: queue.concurrency,
+    capacity: queue.capacity,
+  },
+  "listening",
+);

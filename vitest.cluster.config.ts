@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Cluster tests: a real kube-apiserver, controllers, scheduler and kwok nodes, started once per
+// run by test/cluster/global-setup.ts (or SWELL_TEST_KUBECONFIG). Run by `npm run test:cluster`.
+export default defineConfig({
+  test: {
+    include: ["test/cluster/**/*.test.ts"],
+    globalSetup: ["./test/cluster/global-setup.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
+    // One shared cluster on a small machine: test files one after the other.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,3 +1,4 @@
+import type { Hono } from "hono";
 import { createApp } from "../../services/kit/app.ts";
 import { Health } from "../../services/kit/health.ts";
 import type { Logger } from "../../services/kit/logger.ts";
@@ -32,8 +33,12 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
-/** Builds the controller and its HTTP API from explicit parts and starts both. */
-export async function runController(deps: RunControllerDeps): Promise<RunningController> {
+/** The controller and its HTTP app, built from explicit parts; nothing listens or ticks yet. */
+export function buildController(deps: RunControllerDeps): {
+  controller: Controller;
+  app: Hono;
+  health: Health;
+} {
   const { config, logger, registry } = deps;
   const clock = deps.clock ?? Date.now;
   const health = new Health();
@@ -59,12 +64,16 @@ export async function runController(deps: RunControllerDeps): Promise<RunningCon
     health,
     maxBodyBytes: config.MAX_BODY_BYTES,
   });
-  const limiter = new RateLimiter(
-    config.SWELL_REPORTS_PER_POD_PER_SECOND,
-    2 * config.SWELL_REPORTS_PER_POD_PER_SECOND,
-  );
+  const perPod = config.SWELL_REPORTS_PER_POD_PER_SECOND;
+  const limiter = new RateLimiter(perPod, 2 * perPod);
   registerControllerApi(app, { controller, auth: deps.auth, limiter, clock });
+  return { controller, app, health };
+}
 
+/** Builds the controller and its HTTP API, then starts serving and deciding. */
+export async function runController(deps: RunControllerDeps): Promise<RunningController> {
+  const { controller, app, health } = buildController(deps);
+  const { config, logger } = deps;
   const server = await listen(app, { host: config.HOST, port: config.PORT });
   const ticking = new AbortController();
   controller.start(ticking.signal);

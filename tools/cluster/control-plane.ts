@@ -50,7 +50,9 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
   const dir = await mkdtemp(join(tmpdir(), "swell-cluster-"));
   const logDir = join(dir, "logs");
   await mkdir(logDir);
-  const supervisor = createSupervisor(logDir);
+  const supervisor = createSupervisor(logDir, {
+    removeWhenAbandoned: opts.keepDir ? undefined : dir,
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

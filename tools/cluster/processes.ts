@@ -23,13 +23,17 @@ export interface Supervisor {
 
 // Kills the process groups it is told about (one pid per line on stdin) when its stdin closes:
 // that is, when the supervisor stops, but also when the Node process dies in any way, even by
-// SIGKILL, so no etcd or apiserver is ever left behind. It runs in its own session, so a
-// Ctrl-C meant for the test runner does not reach it.
+// SIGKILL, so no etcd or apiserver is ever left behind. If it had to kill anything (nobody
+// stopped them in order), it also removes the folder given as $1, if any. It runs in its own
+// session, so a Ctrl-C meant for the test runner does not reach it.
 const guardScript = `
 trap '' INT HUP
 pids=()
 while read -r p; do pids+=("$p"); done
-[ "\${#pids[@]}" -eq 0 ] && exit 0
+alive=0
+for p in "\${pids[@]}"; do kill -0 -- "-$p" 2>/dev/null && alive=1; done
+[ "$alive" -eq 0 ] && exit 0
+[ -n "$1" ] && trap 'rm -rf -- "$1"' EXIT
 for p in "\${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
 for _ in $(seq 50); do
   alive=0
@@ -53,11 +57,14 @@ export function tail(file: string, lines = 25): string {
 /**
  * Starts programs with their output in logDir/<name>.log, each in a process group of its own,
  * and stops them all reliably: explicitly with stopAll, on process exit, and through a guard
- * process when this process is killed.
+ * process when this process is killed (which then also removes removeWhenAbandoned).
  */
-export function createSupervisor(logDir: string): Supervisor {
+export function createSupervisor(
+  logDir: string,
+  opts: { removeWhenAbandoned?: string } = {},
+): Supervisor {
   const started: { managed: Managed; child: ChildProcess }[] = [];
-  const guard = spawn("bash", ["-c", guardScript], {
+  const guard = spawn("bash", ["-c", guardScript, "guard", opts.removeWhenAbandoned ?? ""], {
     detached: true,
     stdio: ["pipe", "ignore", "ignore"],
   });

@@ -32,7 +32,8 @@ const token: TokenSource =
 let controllerUp: boolean | undefined;
 const sender = new LatestSender({
   post: controllerClient({ baseUrl: config.controllerUrl, timeoutMs: config.timeoutMs, token }),
-  backoff: { baseMs: 100, maxMs: Math.max(5000, config.reportIntervalMs) },
+  // Capped near the controller's pod TTL, so a controller that comes back hears from every pod soon.
+  backoff: { baseMs: 100, maxMs: Math.max(2000, config.reportIntervalMs) },
   // Above any seq an earlier agent in this pod sent (one a scrape at most), so a restarted
   // sidecar is not refused as a replay.
   firstSeq: Date.now(),

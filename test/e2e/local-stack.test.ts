@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLoad } from "../../tools/load/run.ts";
+import { freePort } from "../../tools/local/ports.ts";
+
+// The whole local loop as a person runs it: `npm start` (tools/local/main.ts) as a real process,
+// real service and agent processes per replica, real sockets and signals.
+
+const MARK = `swell-e2e-${randomUUID()}`;
+let stack: ChildProcess;
+let output = "";
+let logDir: string;
+let controller: string;
+let worker: string;
+
+interface View {
+  currentReplicas: number | null;
+  readyReplicas: number | null;
+  desiredReplicas: number | null;
+}
+
+async function view(name: string): Promise<View> {
+  const res = await fetch(`${controller}/v1/workloads/default/${name}`, {
+    signal: AbortSignal.timeout(1000),
+  });
+  return (await res.json()) as View;
+}
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}\n--- stack output ---\n${output}`,
+  );
+}
+
+/** Processes (besides this test) that carry this run's marker in their environment. */
+function leftovers(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/environ`, "latin1").includes(MARK)) pids.push(Number(d));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+beforeAll(async () => {
+  const [cp, ap, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+  controller = `http://127.0.0.1:${cp}`;
+  worker = `http://127.0.0.1:${wp}`;
+  logDir = mkdtempSync(path.join(tmpdir(), "swell-e2e-"));
+  stack = spawn(process.execPath, ["tools/local/main.ts"], {
+    env: {
+      ...process.env,
+      SWELL_E2E_MARK: MARK,
+      CONTROLLER_PORT: String(cp),
+      API_PORT: String(ap),
+      WORKER_PORT: String(wp),
+      SWELL_LOG_DIR: logDir,
+      SWELL_TOKEN: "e2e-token",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  stack.stdout?.on("data", (b) => (output += b));
+  stack.stderr?.on("data", (b) => (output += b));
+  await until("worker and api ready", 30_000, async () => {
+    const [w, a] = await Promise.all([view("worker"), view("api")]);
+    return w.readyReplicas === 1 && a.readyReplicas === 1 ? true : undefined;
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (stack && stack.exitCode === null) {
+    stack.kill("SIGKILL");
+  }
+});
+
+describe("local stack (npm start)", () => {
+  it("scales the worker up within 3 s of a spike, back down after it, with no 5xx and no job lost", async () => {
+    const samples: { t: number; v: View }[] = [];
+    const watching = new AbortController();
+    const start = performance.now();
+    const watcher = (async () => {
+      while (!watching.signal.aborted) {
+        try {
+          samples.push({ t: performance.now() - start, v: await view("worker") });
+        } catch {}
+        await sleep(100);
+      }
+    })();
+
+    const stats = await runLoad({
+      target: new URL("/jobs", worker),
+      method: "POST",
+      body: JSON.stringify({ costMs: 200 }),
+      profile: "constant",
+      rps: 100,
+      durationS: 8,
+      timeoutMs: 20_000,
+      maxInFlight: 5000,
+      signal: new AbortController().signal,
+    });
+    const t = stats.totals();
+    expect(t.sent).toBeGreaterThanOrEqual(790);
+    expect(t.errors, "the balancer answered 5xx or failed requests").toBe(0);
+    expect(t.ok + t.tooMany).toBe(t.sent);
+
+    const firstUp = samples.find((s) => (s.v.currentReplicas ?? 0) > 1);
+    expect(firstUp, "the worker never scaled up").toBeDefined();
+    expect(firstUp?.t).toBeLessThanOrEqual(3000);
+    const peak = Math.max(...samples.map((s) => s.v.readyReplicas ?? 0));
+    expect(peak).toBeGreaterThanOrEqual(4); // 100 jobs/s of 200 ms on 4 slots a replica
+
+    // Back to one replica once load is gone and the (10 s) stabilization window has passed.
+    await until("the worker back at 1 replica", 45_000, async () => {
+      const v = await view("worker");
+      return v.currentReplicas === 1 && v.readyReplicas === 1 ? true : undefined;
+    });
+    watching.abort();
+    await watcher;
+
+    // Every replica that left drained its queue: no job was abandoned or failed.
+    const log = readFileSync(path.join(logDir, "worker.log"), "utf8");
+    // Lines are "<replica> <json>"; the agents' own lines are "<replica>/agent <json>".
+    const ends = log
+      .split("\n")
+      .filter((l) => l.includes("shutdown complete") && !l.split(" ", 1)[0]?.endsWith("/agent"));
+    expect(ends.length).toBeGreaterThanOrEqual(peak - 1);
+    for (const line of ends) expect(JSON.parse(line.slice(line.indexOf("{"))).abandoned).toBe(0);
+    expect(log).not.toMatch(/"outcome":"failed"/);
+  }, 120_000);
+
+  it("stops gracefully on SIGINT and leaves no process behind", async () => {
+    stack.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) =>
+      stack.once("exit", (c) => resolve(c)),
+    );
+    expect(code, output).toBe(0);
+    await until("no leftover processes", 10_000, async () =>
+      leftovers().length === 0 ? true : undefined,
+    );
+  }, 60_000);
+});

@@ -7,9 +7,10 @@
  * normalizeDesiredReplicasWithBehaviors), with swell's rules slotted in:
  *   1. bounds: a target outside [min, max] is brought inside at once;
  *   2. no fresh data: hold;
- *   3. per metric: ceil(total / averageValue) over `windowSeconds`, raised by the backlog rule and
- *      the lookahead forecast; fused (max or weighted); tolerance on the ratio to current;
- *   4. stabilization windows over past recommendations; 5. rate policies and bounds;
+ *   3. per metric: ceil(total / averageValue) over `windowSeconds`, raised by the lookahead
+ *      forecast; fused (max or weighted); tolerance on the ratio to current; then the backlog rule;
+ *   4. stabilization windows over past recommendations (the backlog rule's transient extra is
+ *      not recorded, so it goes as soon as the queue has drained); 5. rate policies and bounds;
  *   6. panic (Knative KPA): short-window sizing at once, no scale-down while panicking;
  *   7. prescale floors and schedules.
  */
@@ -18,7 +19,14 @@ import type { SignalName } from "../protocol/signals.ts";
 import { limitRate, longestPeriodMs, stabilize } from "./behavior.ts";
 import { activeFloor } from "./floors.ts";
 import { MISSING_POD_GRACE_MS, type Sample, totals, trend, windowAverage } from "./series.ts";
-import type { AggregatedPoint, DecideInput, Decision, LimitedBy, PolicyState } from "./types.ts";
+import type {
+  AggregatedPoint,
+  DecideInput,
+  Decision,
+  LimitedBy,
+  PolicyState,
+  ScaleEvent,
+} from "./types.ts";
 
 /** Window the backlog rule reads arrivals and completions over. */
 const BACKLOG_RATE_WINDOW_MS = 5_000;
@@ -56,27 +64,44 @@ interface MetricView {
   samples: Sample[];
   /** fractional replicas the metric asks for */
   raw: number;
-  /** the backlog rule's fractional replicas, when it applied */
-  backlogRaw?: number;
   text: string;
 }
 
 /**
- * Backlog rule: enough replicas to keep serving arrivals and drain the present queue within
- * `drainSeconds`, at the per-pod service rate measured from completions while pods are saturated.
+ * Backlog rule: enough replicas to keep serving arrivals and drain the queue within
+ * `drainSeconds` of new capacity landing, at the per-pod service rate measured from completions
+ * while pods are saturated. New capacity lands one cold start from now; until then the queue keeps
+ * growing at (arrivals - ready capacity), less what replicas already starting will serve once
+ * ready (expected one cold start after the last scale-up). Sizing on the projected queue asks for
+ * the right amount once, instead of a little more every second while the queue grows; and there
+ * is no scale-down while a backlog is draining.
  */
 function backlogReplicas(
-  history: readonly AggregatedPoint[],
-  policy: ScalingPolicySpec,
+  input: DecideInput,
   ready: number,
-  now: number,
+  events: readonly ScaleEvent[],
 ): { raw: number; text: string } | undefined {
+  const { policy, history, now } = input;
   if (!policy.backlog) return undefined;
   const from = now - BACKLOG_RATE_WINDOW_MS;
-  const queueSamples = totals(history, "queueLength", ready);
-  const queue = queueSamples.at(-1);
+  const queue = totals(history, "queueLength", ready).at(-1);
   if (!queue || queue.t <= from || queue.v <= 0) return undefined;
-  const arrivals = windowAverage(totals(history, "requestRate", ready), from, now);
+  // Arrivals now (the newest report's rate), not a window average.
+  const rates = totals(history, "requestRate", ready);
+  const rate = rates.at(-1);
+  if (!rate || rate.t <= from) return undefined;
+  const arrivingNow = rate.v;
+  let arrivals = arrivingNow;
+  // With lookahead, serve the arrivals expected when new capacity lands.
+  let rising = "";
+  const la = policy.lookahead;
+  if (la) {
+    const f = forecast(rates, now, la.windowSeconds * 1000, lookaheadSeconds(policy));
+    if (f && f.value > arrivals) {
+      arrivals = Math.min(f.value, arrivals * la.maxFactor);
+      rising = ` (forecast in ${lookaheadSeconds(policy)}s)`;
+    }
+  }
   // Per-pod service rate, from reporting pods only (no extrapolation needed for an average).
   let sum = 0;
   let n = 0;
@@ -86,16 +111,30 @@ function backlogReplicas(
     sum += c / p.pods;
     n++;
   }
-  if (arrivals === undefined || n === 0) return undefined;
+  if (n === 0) return undefined;
   const perPod = sum / n;
   if (perPod <= 0) return undefined;
-  const completions = perPod * Math.max(queue.pods, 1);
-  if (queue.v / completions < BACKLOG_MIN_DELAY_S) return undefined;
+  if (queue.v / (perPod * Math.max(queue.pods, 1)) < BACKLOG_MIN_DELAY_S) return undefined;
+
+  const cold = policy.coldStartSeconds;
+  const pending = Math.max(0, input.currentReplicas - ready);
+  let lastUp: number | undefined;
+  for (const e of events) if (e.delta > 0 && (lastUp === undefined || e.t > lastUp)) lastUp = e.t;
+  const pendingIn =
+    pending === 0 ? cold : Math.min(cold, Math.max(0, ((lastUp ?? now) - now) / 1000 + cold));
+  const atLanding = Math.max(
+    0,
+    queue.v +
+      (arrivingNow - ready * perPod) * pendingIn +
+      (arrivingNow - (ready + pending) * perPod) * (cold - pendingIn),
+  );
   const drain = policy.backlog.drainSeconds;
-  const raw = (arrivals + queue.v / drain) / perPod;
+  // New capacity drains the queue expected when it lands; the replicas already here stay until
+  // the present queue has drained (a drop half way would stretch the drain, and the delay, out).
+  const raw = Math.max((arrivals + atLanding / drain) / perPod, input.currentReplicas);
   return {
     raw,
-    text: `backlog ${fmt(queue.v)} queued + ${fmt(arrivals)}/s arriving, drained in ${drain}s at ${fmt(perPod)}/s per pod = ${fmt(raw)}`,
+    text: `backlog ${fmt(queue.v)} queued (${fmt(atLanding)} expected in ${cold}s) + ${fmt(arrivals)}/s arriving${rising}, drained in ${drain}s at ${fmt(perPod)}/s per pod = ${fmt(raw)}, no scale-down until drained`,
   };
 }
 
@@ -124,26 +163,16 @@ function metricViews(
       raw,
       text,
     };
-    if (m.name === "queueLength") {
-      const b = backlogReplicas(history, policy, ready, now);
-      if (b) {
-        view.backlogRaw = b.raw;
-        if (b.raw > raw) {
-          raw = b.raw;
-          text += `; ${b.text}`;
-        }
-      }
-    }
+    // Lookahead forecasts demand (rates); a queue's growth is the backlog rule's business.
     const la = policy.lookahead;
-    if (la) {
-      const tr = trend(samples, now - la.windowSeconds * 1000, now);
-      if (tr && tr.slopePerSecond > 0) {
+    if (la && m.name !== "queueLength") {
+      const f = forecast(samples, now, la.windowSeconds * 1000, lookaheadSeconds(policy));
+      if (f) {
         const latest = samples.at(-1)?.v ?? avg;
-        const cap = Math.max(avg, latest) * la.maxFactor;
-        const forecast = Math.min(tr.valueNow + tr.slopePerSecond * la.coldStartSeconds, cap);
-        if (forecast / m.averageValue > raw) {
-          raw = forecast / m.averageValue;
-          text += `; rising ${fmt(tr.slopePerSecond)}/s, forecast ${fmt(forecast)} in ${la.coldStartSeconds}s = ${fmt(raw)}`;
+        const value = Math.min(f.value, Math.max(avg, latest) * la.maxFactor);
+        if (value / m.averageValue > raw) {
+          raw = value / m.averageValue;
+          text += `; rising ${fmt(f.slopePerSecond)}/s, forecast ${fmt(value)} in ${lookaheadSeconds(policy)}s = ${fmt(raw)}`;
         }
       }
     }
@@ -152,6 +181,34 @@ function metricViews(
     views.push(view);
   }
   return { views, missing };
+}
+
+/**
+ * How far ahead the forecast looks: capacity asked for now is ready one cold start from now and
+ * must carry the load until the next decision's capacity can land; a report's rate is also about
+ * half a report old. Reports come about once a second, hence the 2 s.
+ */
+function lookaheadSeconds(policy: ScalingPolicySpec): number {
+  return policy.coldStartSeconds + 2;
+}
+
+/** A slope counts as rising when it is this many standard errors above zero (noise rarely is). */
+const TREND_T = 2;
+
+/**
+ * Demand expected `aheadSeconds` from now, when it has been rising steadily: both half-windows'
+ * least-squares slopes must be significantly positive, and the smaller one is used, so a one-off
+ * step (flat, then flat again) or noise forecasts nothing while a ramp or a swell does.
+ */
+function forecast(samples: readonly Sample[], now: number, windowMs: number, aheadSeconds: number) {
+  const half = windowMs / 2;
+  const older = trend(samples, now - windowMs, now - half);
+  const recent = trend(samples, now - half, now);
+  const rising = (t: typeof older) =>
+    t !== undefined && t.slopePerSecond > TREND_T * t.slopeStdError;
+  if (!older || !recent || !rising(older) || !rising(recent)) return undefined;
+  const slopePerSecond = Math.min(older.slopePerSecond, recent.slopePerSecond);
+  return { slopePerSecond, value: recent.valueNow + slopePerSecond * aheadSeconds };
 }
 
 /** Tolerance per direction on the ratio desired/current (HPA: |1 - ratio| <= tolerance keeps current). */
@@ -297,6 +354,21 @@ export function decide(input: DecideInput): Decision {
     limitedBy = "missingMetric";
   }
 
+  // 3b. backlog: extra capacity until the present queue has drained. Not demand, so it is not
+  // recorded for the stabilization windows and panic does not hold it.
+  let desired = recommendation;
+  const backlog = backlogReplicas(input, ready, state.scaleEvents);
+  if (backlog) {
+    const t = withTolerance(backlog.raw, current, policy);
+    notes.push(
+      `${backlog.text} → ${t.replicas}${t.within ? ` (within tolerance of ${current})` : ""}`,
+    );
+    if (t.replicas > desired) {
+      desired = t.replicas;
+      limitedBy = undefined;
+    }
+  }
+
   // 6a. panic state (Knative KPA: autoscaler.go Scale(); https://knative.dev/docs/serving/autoscaling/kpa-specific/)
   let panicDesired = 0;
   if (policy.panic) {
@@ -304,8 +376,8 @@ export function decide(input: DecideInput): Decision {
     let shortRaw = 0;
     for (const v of views) {
       const avg = windowAverage(v.samples, now - pw, now);
+      // Panic sizes on demand; the backlog rule's extra is transient and must not be held by panic.
       if (avg !== undefined) shortRaw = Math.max(shortRaw, avg / v.target);
-      if (v.backlogRaw !== undefined) shortRaw = Math.max(shortRaw, v.backlogRaw);
     }
     panicDesired = ceilReplicas(shortRaw);
     const over = panicDesired / Math.max(1, ready) >= policy.panic.threshold;
@@ -331,7 +403,7 @@ export function decide(input: DecideInput): Decision {
   }
 
   // 4. stabilization
-  const st = stabilize(state.recommendations, recommendation, current, up, down, now);
+  const st = stabilize(state.recommendations, desired, current, up, down, now);
   state.recommendations.push({ t: now, replicas: recommendation });
   if (st.heldBy === "scaleDown") {
     notes.push(

@@ -110,6 +110,15 @@ export function trend(samples: readonly Sample[], from: number, to: number) {
   }
   if (sxx === 0) return undefined;
   const slopePerSecond = sxy / sxx;
+  const valueNow = my - slopePerSecond * mx;
+  // Standard error of the slope, from the residuals (n - 2 degrees of freedom).
+  let sse = 0;
+  for (const p of pts) {
+    const r = p.v - (valueNow + slopePerSecond * ((p.t - to) / 1000));
+    sse += r * r;
+  }
+  const slopeStdError =
+    pts.length > 2 ? Math.sqrt(sse / (pts.length - 2) / sxx) : Number.POSITIVE_INFINITY;
   // x = 0 is `to`
-  return { slopePerSecond, valueNow: my - slopePerSecond * mx };
+  return { slopePerSecond, valueNow, slopeStdError };
 }

@@ -79,16 +79,16 @@ const Panic = z.strictObject({
   stableWindowSeconds: positive("stableWindowSeconds").default(60),
 });
 
+// Reads the queueLength, requestRate and completionRate signals (whether or not they are metrics[]).
 const Backlog = z.strictObject({
   /** Size so the present queue drains within this many seconds while arrivals keep being served. */
   drainSeconds: positive("drainSeconds"),
 });
 
+// Sizes for the demand expected `coldStartSeconds` ahead.
 const Lookahead = z.strictObject({
-  /** How far ahead to size: about the time from a scale decision to a ready replica. */
-  coldStartSeconds: positive("coldStartSeconds").default(10),
-  /** Window of the trend (least-squares slope of demand). */
-  windowSeconds: positive("windowSeconds").default(30),
+  /** Window of the trend: a least-squares slope over each half, both significantly rising. */
+  windowSeconds: positive("windowSeconds").default(20),
   /** The forecast never exceeds this multiple of the demand seen now. */
   maxFactor: z.number().min(1).max(10).default(2),
 });
@@ -121,6 +121,8 @@ const specShape = z.strictObject({
   fusion: z.enum(["max", "weighted"]).default("max"),
   /** Averaging window of the signals for the regular recommendation. */
   windowSeconds: positive("windowSeconds").default(10),
+  /** Time from a scale-up decision to a ready replica: the lookahead's horizon, and when the backlog rule expects new capacity. */
+  coldStartSeconds: positive("coldStartSeconds").default(10),
   /** With no point younger than this, hold the current size. */
   staleAfterSeconds: positive("staleAfterSeconds").default(5),
   behavior: z
@@ -167,13 +169,6 @@ export const ScalingPolicySpec = specShape.superRefine((spec, ctx) => {
       });
     }
   });
-  if (spec.backlog && !spec.metrics.some((m) => m.name === "queueLength")) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["backlog"],
-      message: "backlog needs a queueLength metric in metrics[]",
-    });
-  }
 });
 export type ScalingPolicySpec = z.infer<typeof ScalingPolicySpec>;
 /** What a user may write: every defaulted field optional. */

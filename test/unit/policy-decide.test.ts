@@ -239,19 +239,56 @@ describe("bounds", () => {
 
 describe("backlog", () => {
   const p = policy({
-    metrics: [
-      { name: "requestRate", averageValue: 10 },
-      { name: "queueLength", averageValue: 1000 },
-    ],
+    metrics: [{ name: "requestRate", averageValue: 10 }],
     backlog: { drainSeconds: 10 },
+    coldStartSeconds: 10,
     behavior: { scaleUp: { policies: [{ type: "Percent", value: 1000, periodSeconds: 15 }] } },
   });
 
-  it("sizes to serve arrivals and drain the queue within drainSeconds at the measured service rate", () => {
-    // 10 saturated pods complete 10/s each; 120/s arrive; 600 queued → (120 + 600/10) / 10 = 18
-    const d = run(p, steady({ requestRate: 120, completionRate: 100, queueLength: 600 }, 10), 10);
-    expect(d.desiredReplicas).toBe(18);
+  it("sizes to serve arrivals and drain the queue expected when new capacity lands", () => {
+    // 10 saturated pods complete 10/s each and 100/s arrive: the queue of 600 stays 600 until
+    // new capacity lands; (100 + 600/10) / 10 = 16
+    const d = run(p, steady({ requestRate: 100, completionRate: 100, queueLength: 600 }, 10), 10);
+    expect(d.desiredReplicas).toBe(16);
     expect(d.reason).toContain("backlog 600 queued");
+  });
+
+  it("counts the queue's growth until new capacity lands", () => {
+    // 120/s arrive, 100/s are served: 600 + 20 × 10 = 800 by then; (120 + 80) / 10 = 20
+    const d = run(p, steady({ requestRate: 120, completionRate: 100, queueLength: 600 }, 10), 10);
+    expect(d.desiredReplicas).toBe(20);
+  });
+
+  it("counts replicas already starting", () => {
+    // 10 ready, 20 asked for 4 s ago (ready in 6 s): 600 + 20 × 6 - 80 × 4 = 400 → (120 + 40) / 10 = 16,
+    // fewer than the 20 already there, which stay (no scale-down while the queue drains)
+    const state: PolicyState = { ...settled(20), scaleEvents: [{ t: NOW - 4000, delta: 10 }] };
+    const d = run(p, steady({ requestRate: 120, completionRate: 100, queueLength: 600 }, 10), 20, {
+      readyReplicas: 10,
+      state,
+    });
+    expect(d.desiredReplicas).toBe(20);
+    expect(d.reason).toContain("(400 expected in 10s)");
+  });
+
+  it("makes no scale-down while a queue drains, and lets go once it has drained", () => {
+    const fast = policy({
+      metrics: [{ name: "requestRate", averageValue: 10 }],
+      backlog: { drainSeconds: 10 },
+      behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+    });
+    const draining = run(
+      fast,
+      steady({ requestRate: 100, completionRate: 300, queueLength: 900 }, 30),
+      30,
+    );
+    expect(draining.desiredReplicas).toBe(30);
+    const drained = run(
+      fast,
+      steady({ requestRate: 100, completionRate: 100, queueLength: 0 }, 30),
+      30,
+    );
+    expect(drained.desiredReplicas).toBe(10);
   });
 
   it("ignores a queue shorter than 100 ms of work", () => {
@@ -263,7 +300,8 @@ describe("backlog", () => {
 describe("lookahead", () => {
   const p = policy({
     metrics: [{ name: "requestRate", averageValue: 100 }],
-    lookahead: { coldStartSeconds: 10, windowSeconds: 30, maxFactor: 2 },
+    coldStartSeconds: 10,
+    lookahead: { windowSeconds: 30, maxFactor: 2 },
     windowSeconds: 5,
   });
   const ramp = (slope: number) =>
@@ -274,9 +312,21 @@ describe("lookahead", () => {
       signals: { requestRate: 1000 + slope * (i - 39) },
     }));
 
-  it("rising demand: sizes for the demand one cold start ahead", () => {
-    // now 1000/s, +20/s → 1200/s in 10 s → 12
-    expect(run(p, ramp(20), 10).desiredReplicas).toBe(12);
+  it("rising demand: sizes for the demand one cold start (and a report) ahead", () => {
+    // now 1000/s, +20/s → 1240/s in 10 + 2 s → 13
+    const d = run(p, ramp(20), 10);
+    expect(d.desiredReplicas).toBe(13);
+    expect(d.reason).toContain("forecast 1240 in 12s");
+  });
+
+  it("a one-off step is not a trend", () => {
+    const step = Array.from({ length: 40 }, (_, i) => ({
+      t: NOW - (39 - i) * 1000,
+      pods: 10,
+      ready: 10,
+      signals: { requestRate: i < 30 ? 1000 : 1100 },
+    }));
+    expect(run(p, step, 10).reason).not.toContain("forecast");
   });
 
   it("the forecast is bounded by maxFactor × demand now", () => {

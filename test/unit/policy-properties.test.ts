@@ -40,7 +40,8 @@ const policyArb = fc
       }),
       { nil: undefined },
     ),
-    lookahead: fc.option(fc.record({ coldStartSeconds: fc.integer({ min: 1, max: 30 }) }), {
+    coldStartSeconds: fc.integer({ min: 1, max: 30 }),
+    lookahead: fc.option(fc.record({ windowSeconds: fc.integer({ min: 2, max: 30 }) }), {
       nil: undefined,
     }),
     backlog: fc.option(fc.record({ drainSeconds: fc.integer({ min: 1, max: 60 }) }), {
@@ -76,6 +77,7 @@ const policyArb = fc
       },
       panic: r.panic,
       lookahead: r.lookahead,
+      coldStartSeconds: r.coldStartSeconds,
       backlog: r.backlog,
       mode: r.dryRun ? "dryRun" : "enforce",
     }),

@@ -119,9 +119,9 @@ describe("ScalingPolicy validation", () => {
     ],
     ["a typo'd field", { ...minimal, maxReplica: 3 }, 'spec: Unrecognized key: "maxReplica"'],
     [
-      "backlog without a queue metric",
-      { ...minimal, backlog: { drainSeconds: 10 } },
-      "spec.backlog: backlog needs a queueLength metric",
+      "a zero drain time",
+      { ...minimal, backlog: { drainSeconds: 0 } },
+      "spec.backlog.drainSeconds: expected drainSeconds > 0",
     ],
     [
       "a bad schedule time",
@@ -159,7 +159,8 @@ describe("ScalingPolicy validation", () => {
         fusion: "weighted",
         panic: { windowSeconds: 6, threshold: 2 },
         backlog: { drainSeconds: 10 },
-        lookahead: { coldStartSeconds: 8 },
+        coldStartSeconds: 8,
+        lookahead: { windowSeconds: 10 },
         prescale: {
           schedules: [
             { name: "night-batch", start: "23:30", end: "01:00", days: ["Mon"], replicas: 5 },

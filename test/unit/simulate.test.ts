@@ -1,0 +1,256 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { KPA_DEFAULTS, kpaScaler } from "../../tools/simulate/kpa.ts";
+import { type ModelOptions, runModel } from "../../tools/simulate/model.ts";
+import { ORACLE_FACTOR, type TraceResult, verdict } from "../../tools/simulate/report.ts";
+import { DEFAULTS, POLICY_NAMES, simulate } from "../../tools/simulate/run.ts";
+import { BUILTIN_NAMES, builtinTrace, parseTraceCsv } from "../../tools/simulate/traces.ts";
+
+const run = promisify(execFile);
+
+function all(name: (typeof BUILTIN_NAMES)[number]): TraceResult {
+  const trace = builtinTrace(name, DEFAULTS.seed);
+  return {
+    trace: name,
+    seconds: trace.rps.length,
+    policies: Object.fromEntries(POLICY_NAMES.map((p) => [p, simulate(trace, p, DEFAULTS)])),
+  };
+}
+const results = new Map(BUILTIN_NAMES.map((n) => [n, all(n)]));
+
+describe("acceptance bar (issue 3): every built-in trace, default settings", () => {
+  it.each(BUILTIN_NAMES)(
+    "%s: swell's SLO violations <= hpa's and kpa's, replica-seconds <= 1.25 x oracle's",
+    (name) => {
+      const r = results.get(name) as TraceResult;
+      const { swell, hpa, kpa, oracle } = r.policies as Required<TraceResult["policies"]>;
+      expect(swell.sloViolationSeconds).toBeLessThanOrEqual(hpa.sloViolationSeconds);
+      expect(swell.sloViolationSeconds).toBeLessThanOrEqual(kpa.sloViolationSeconds);
+      expect(swell.replicaSeconds).toBeLessThanOrEqual(ORACLE_FACTOR * oracle.replicaSeconds);
+      expect(verdict(r)?.pass).toBe(true);
+    },
+  );
+});
+
+describe("the oracle", () => {
+  it.each(BUILTIN_NAMES)("%s: replaying its schedule meets the SLO without drops", (name) => {
+    const oracle = results.get(name)?.policies.oracle;
+    expect(oracle?.sloViolationSeconds).toBe(0);
+    expect(oracle?.dropped).toBe(0);
+    // its bound is below what replaying its own schedule pays
+    expect(oracle?.replicaSeconds).toBeLessThanOrEqual(oracle?.scheduleReplicaSeconds ?? 0);
+  });
+
+  it("is a lower bound: no run that met the SLO paid fewer replica-seconds", () => {
+    let checked = 0;
+    for (const [name, r] of results) {
+      const bound = r.policies.oracle?.replicaSeconds ?? 0;
+      for (const [policy, m] of Object.entries(r.policies)) {
+        if (policy === "oracle" || m.sloViolationSeconds > 0 || m.dropped > 0) continue;
+        checked++;
+        expect(m.replicaSeconds, `${name}/${policy}`).toBeGreaterThanOrEqual(bound);
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+});
+
+describe("simulate()", () => {
+  it("is deterministic", () => {
+    const trace = builtinTrace("noisy", 7);
+    expect(simulate(trace, "swell", DEFAULTS)).toEqual(
+      simulate(builtinTrace("noisy", 7), "swell", DEFAULTS),
+    );
+  });
+
+  it("noisy depends on the seed", () => {
+    expect(builtinTrace("noisy", 1).rps).not.toEqual(builtinTrace("noisy", 2).rps);
+  });
+
+  it("gives one timeline point per second of the trace", () => {
+    const r = results.get("step")?.policies.swell;
+    expect(r?.timeline).toHaveLength(600);
+    expect(r?.timeline[0]).toEqual({
+      t: 1,
+      replicas: expect.any(Number),
+      ready: expect.any(Number),
+      queue: 0,
+      rps: 200,
+    });
+  });
+
+  it("hpa reacts no sooner than its sync period plus its metric delay", () => {
+    const r = results.get("step")?.policies.hpa;
+    expect(r?.firstScaleUpSeconds).toBeGreaterThanOrEqual(DEFAULTS.hpaDelaySeconds);
+  });
+});
+
+describe("the model", () => {
+  const o: ModelOptions = {
+    serviceRate: 10,
+    coldStartSeconds: 5,
+    sloMs: 500,
+    queueCap: 100,
+    stepMs: 100,
+    warmupSeconds: 0,
+  };
+
+  it.each([
+    ["enough replicas: no queue", 10, 100, 0, 0, 0],
+    ["too few: the queue grows to the cap and the rest is dropped", 5, 100, 100, 20 * 50 - 100, 19],
+  ])("%s", (_n, replicas, rps, maxQueue, dropped, violation) => {
+    const m = runModel(Array(20).fill(rps), () => undefined, replicas, o);
+    expect(m.maxQueue).toBe(maxQueue);
+    expect(m.dropped).toBe(dropped);
+    expect(m.sloViolationSeconds).toBeCloseTo(violation, 5);
+    expect(m.replicaSeconds).toBe(replicas * 20);
+  });
+
+  it("a new replica is ready one cold start after the decision", () => {
+    let asked = false;
+    const m = runModel(
+      Array(10).fill(10),
+      (v) => {
+        if (asked) return undefined;
+        asked = true;
+        return v.spec + 1;
+      },
+      1,
+      o,
+    );
+    const ready = m.timeline.map((p) => p.ready);
+    // decided at 0.1 s, ready at 5.1 s
+    expect(ready.slice(0, 6)).toEqual([1, 1, 1, 1, 1, 2]);
+    expect(m.scaleActions).toBe(1);
+  });
+
+  it("counts reversals", () => {
+    const sizes = [2, 3, 2, 2, 3];
+    let i = 0;
+    const m = runModel(
+      Array(6).fill(10),
+      (v) => (v.now % 1000 === 0 ? sizes[i++] : undefined),
+      2,
+      o,
+    );
+    expect(m.scaleActions).toBe(3);
+    expect(m.reversals).toBe(2);
+  });
+});
+
+describe("kpa (Knative defaults)", () => {
+  const kpa = () => kpaScaler({ ...KPA_DEFAULTS, target: 10, maxScale: 1000 });
+  const view = (now: number, ready: number, rate: number) => ({
+    now,
+    spec: ready,
+    ready,
+    queue: 0,
+    arrived: (from: number, to: number) => (rate * (to - from)) / 1000,
+    served: () => 0,
+    dropped: () => 0,
+  });
+
+  it("sizes on the stable window at 70% of the target", () => {
+    const s = kpa();
+    let d: number | undefined;
+    for (let t = 1000; t <= 60_000; t += 1000) d = s(view(t, 10, 70)) ?? d;
+    expect(d).toBe(10);
+  });
+
+  it("panics at 2x and does not scale down while panicking", () => {
+    const s = kpa();
+    for (let t = 1000; t <= 60_000; t += 1000) s(view(t, 10, 70));
+    let d: number | undefined;
+    for (let t = 61_000; t <= 66_000; t += 1000) d = s(view(t, 10, 500)) ?? d;
+    expect(d).toBeGreaterThanOrEqual(50);
+    const peak = d as number;
+    for (let t = 67_000; t <= 100_000; t += 1000) {
+      const next = s(view(t, peak, 70));
+      if (next !== undefined) expect(next).toBeGreaterThanOrEqual(peak);
+    }
+  });
+});
+
+describe("traces from CSV", () => {
+  it("reads t,rps as a step function per second", () => {
+    expect(parseTraceCsv("t,rps\n0,10\n2,30\n3.5,5\n", "x").rps).toEqual([10, 10, 30, 30, 5]);
+  });
+
+  it.each([
+    ["time,rate\n0,1\n", 'expected the header "t,rps"'],
+    ["t,rps\n0,abc\n", 'x:2: expected "t,rps" with numbers >= 0'],
+    ["t,rps\n5,1\n2,1\n", "x:3: t must rise"],
+    ["t,rps\n", "x: no rows"],
+  ])("rejects %j", (text, message) => {
+    expect(() => parseTraceCsv(text, "x")).toThrow(message);
+  });
+});
+
+describe("npm run simulate (the real CLI)", () => {
+  const cli = (args: string[]) =>
+    run(process.execPath, ["--import", "tsx", "tools/simulate/main.ts", ...args], {
+      cwd: process.cwd(),
+    });
+
+  it("--json prints one object with the trace and each policy's metrics and timeline", async () => {
+    const { stdout, stderr } = await cli(["--trace", "spike", "--policy", "swell", "--json"]);
+    const obj = JSON.parse(stdout);
+    expect(Object.keys(obj)).toEqual(["trace", "policies"]);
+    expect(obj.trace).toBe("spike");
+    expect(Object.keys(obj.policies)).toEqual(["swell"]);
+    expect(obj.policies.swell).toMatchObject({
+      replicaSeconds: expect.any(Number),
+      sloViolationSeconds: expect.any(Number),
+      dropped: expect.any(Number),
+      maxQueue: expect.any(Number),
+      scaleActions: expect.any(Number),
+      reversals: expect.any(Number),
+    });
+    expect(obj.policies.swell.timeline[0]).toEqual({
+      t: 1,
+      replicas: 44,
+      ready: 44,
+      queue: 0,
+      rps: 200,
+    });
+    expect(obj).toEqual(
+      JSON.parse(
+        JSON.stringify({
+          trace: "spike",
+          policies: { swell: results.get("spike")?.policies.swell },
+        }),
+      ),
+    );
+    expect(stderr).toContain("simulate: spike / swell (1/1)");
+  });
+
+  it("--out writes the JSON, an SVG and a PNG chart; a CSV trace works", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "swell-sim-"));
+    try {
+      const csv = join(dir, "burst.csv");
+      writeFileSync(csv, "t,rps\n0,100\n30,300\n60,100\n90,100\n");
+      const { stdout } = await cli(["--trace", csv, "--policy", "all", "--out", dir]);
+      expect(stdout).toContain("trace burst (91 s)");
+      expect(stdout).toMatch(/^oracle\s/m);
+      expect(JSON.parse(readFileSync(join(dir, "burst.json"), "utf8")).trace).toBe("burst");
+      expect(readFileSync(join(dir, "burst.svg"), "utf8")).toContain("Ready replicas");
+      expect(readFileSync(join(dir, "burst.png")).subarray(0, 4).toString("hex")).toBe("89504e47");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("bad arguments exit 2 with one line per problem", async () => {
+    const err = await cli(["--trace", "step", "--policy", "nope", "--slo=-1"]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('--slo: expected milliseconds > 0, got "-1"');
+    expect(err.stderr).toContain(
+      '--policy: expected one of swell, hpa, kpa, oracle or all, got "nope"',
+    );
+    expect(err.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Load traces: arrivals per second, one value per second of simulated time. Built-ins are
+ * generated (deterministically, `noisy` from the seed); a CSV file with header `t,rps` (t in
+ * seconds, rising) is read as a step function: each row holds until the next.
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+
+export interface Trace {
+  name: string;
+  /** rps[i] = arrivals per second during second i */
+  rps: number[];
+}
+
+/** Small deterministic PRNG (mulberry32): the same seed gives the same trace on every machine. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const seconds = (n: number, f: (t: number) => number) => Array.from({ length: n }, (_, t) => f(t));
+const lerp = (a: number, b: number, x: number) => a + (b - a) * Math.min(1, Math.max(0, x));
+
+/** What each built-in is for (printed by --help and in docs/simulator.md). */
+export const BUILTIN_TRACES = {
+  step: "200 rps, a step to 500 rps at 120 s for 5 minutes, back to 200",
+  spike: "200 rps, a 60 s spike to 1000 rps at 180 s",
+  ramp: "200 rps, a 5-minute ramp to 1000, 3 minutes there, a 5-minute ramp down",
+  sine: "diurnal shape compressed to 10 minutes a period: 200..800 rps, two periods",
+  sawtooth: "flash sales: every 3 minutes a jump from 200 to 800 rps, decaying over 90 s",
+  oscillating: "flapping bait: 300 rps swinging ±8% every 15 s, inside the tolerance band",
+  noisy: "400 rps drifting ±25% over 15 minutes, with ±10% second-to-second noise (--seed)",
+} as const;
+export type BuiltinTrace = keyof typeof BUILTIN_TRACES;
+export const BUILTIN_NAMES = Object.keys(BUILTIN_TRACES) as BuiltinTrace[];
+
+export function builtinTrace(name: BuiltinTrace, seed: number): Trace {
+  switch (name) {
+    case "step":
+      return { name, rps: seconds(600, (t) => (t >= 120 && t < 420 ? 500 : 200)) };
+    case "spike":
+      return { name, rps: seconds(600, (t) => (t >= 180 && t < 240 ? 1000 : 200)) };
+    case "ramp":
+      return {
+        name,
+        rps: seconds(960, (t) =>
+          t < 60
+            ? 200
+            : t < 360
+              ? lerp(200, 1000, (t - 60) / 300)
+              : t < 540
+                ? 1000
+                : lerp(1000, 200, (t - 540) / 300),
+        ),
+      };
+    case "sine":
+      return { name, rps: seconds(1200, (t) => 500 - 300 * Math.cos((2 * Math.PI * t) / 600)) };
+    case "sawtooth":
+      return {
+        name,
+        rps: seconds(720, (t) => {
+          if (t < 60) return 200;
+          const k = (t - 60) % 180;
+          return k < 90 ? lerp(800, 200, k / 90) : 200;
+        }),
+      };
+    case "oscillating":
+      return { name, rps: seconds(600, (t) => (Math.floor(t / 15) % 2 === 0 ? 300 : 324)) };
+    case "noisy": {
+      const rnd = prng(seed);
+      return {
+        name,
+        rps: seconds(
+          900,
+          (t) => 400 * (1 + 0.25 * Math.sin((2 * Math.PI * t) / 900)) * (1 + 0.2 * (rnd() - 0.5)),
+        ),
+      };
+    }
+  }
+}
+
+/** Parse `t,rps` CSV text into per-second arrivals. */
+export function parseTraceCsv(text: string, name: string): Trace {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const header = (lines.shift() ?? "").replace(/\s/g, "").toLowerCase();
+  if (header !== "t,rps") throw new Error(`${name}: expected the header "t,rps", got "${header}"`);
+  const rows: { t: number; rps: number }[] = [];
+  for (const [i, line] of lines.entries()) {
+    const [ts, rs] = line.split(",");
+    const t = Number(ts);
+    const rps = Number(rs);
+    if (!Number.isFinite(t) || !Number.isFinite(rps) || t < 0 || rps < 0) {
+      throw new Error(`${name}:${i + 2}: expected "t,rps" with numbers >= 0, got "${line}"`);
+    }
+    if (rows.length > 0 && t <= (rows.at(-1) as { t: number }).t) {
+      throw new Error(
+        `${name}:${i + 2}: t must rise (${t} after ${(rows.at(-1) as { t: number }).t})`,
+      );
+    }
+    rows.push({ t, rps });
+  }
+  if (rows.length === 0) throw new Error(`${name}: no rows`);
+  const end = Math.ceil((rows.at(-1) as { t: number }).t) + 1;
+  const rps: number[] = [];
+  let j = 0;
+  for (let s = 0; s < end; s++) {
+    while (j + 1 < rows.length && (rows[j + 1] as { t: number }).t <= s) j++;
+    rps.push((rows[j] as { rps: number }).rps);
+  }
+  return { name, rps };
+}
+
+export function loadTrace(spec: string, seed: number): Trace {
+  if ((BUILTIN_NAMES as string[]).includes(spec)) return builtinTrace(spec as BuiltinTrace, seed);
+  return parseTraceCsv(readFileSync(spec, "utf8"), basename(spec).replace(/\.csv$/i, ""));
+}

@@ -37,6 +37,7 @@ const sender = new LatestSender({
   // Above any seq an earlier agent in this pod sent (one a scrape at most), so a restarted
   // sidecar is not refused as a replay.
   firstSeq: Date.now(),
+  latest: () => agent.state.latest,
   events: {
     attempt(report, outcome, ms) {
       metrics.reportDone(ms / 1000, outcome);
@@ -133,3 +134,8 @@ logger.info(
   },
   "agent started",
 );
+if (config.token.kind === "none") {
+  logger.warn(
+    "neither SWELL_TOKEN nor SWELL_TOKEN_FILE is set: reports carry no Authorization header",
+  );
+}

@@ -48,7 +48,7 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
   });
   const reportsSuperseded = new Counter({
     name: "swell_agent_reports_superseded_total",
-    help: "Reports never sent because a newer one replaced them while the controller was unavailable.",
+    help: "Reports dropped undelivered because a newer one replaced them while the controller was unavailable.",
     registers,
   });
   const appState = new Gauge({

@@ -18,7 +18,7 @@ export type Post = (report: Report, signal: AbortSignal) => Promise<PostOutcome>
 export interface SenderEvents {
   /** After every attempt, with how long it took. */
   attempt?(report: Report, outcome: PostOutcome, durationMs: number): void;
-  /** A report that was never delivered because a newer one replaced it. */
+  /** A report dropped undelivered because a newer one replaced it. */
   superseded?(): void;
 }
 
@@ -27,6 +27,12 @@ export interface SenderOptions {
   backoff: BackoffOptions;
   /** The first seq; each report sent takes the next. */
   firstSeq: number;
+  /**
+   * The newest observation, offered or not (the agent scrapes more often than it reports).
+   * A retry sends this instead of the report that failed, so what arrives after an outage is
+   * as fresh as the last scrape.
+   */
+  latest?: () => Unsequenced | undefined;
   random?: () => number;
   events?: SenderEvents;
 }
@@ -42,6 +48,7 @@ export class LatestSender {
   readonly #backoff: BackoffOptions;
   readonly #random: () => number;
   readonly #events: SenderEvents;
+  readonly #latest: () => Unsequenced | undefined;
   #nextSeq: number;
   #pending: Unsequenced | undefined;
   #wake: (() => void) | undefined;
@@ -51,6 +58,7 @@ export class LatestSender {
     this.#backoff = options.backoff;
     this.#random = options.random ?? Math.random;
     this.#events = options.events ?? {};
+    this.#latest = options.latest ?? (() => undefined);
     this.#nextSeq = options.firstSeq;
   }
 
@@ -66,6 +74,7 @@ export class LatestSender {
     while (!signal.aborted) {
       const next = await this.#take(signal);
       if (!next) return;
+      let source = next;
       let report = this.#number(next);
       for (let attempt = 0; ; attempt++) {
         const outcome = await this.#attempt(report, signal);
@@ -79,11 +88,14 @@ export class LatestSender {
         } catch {
           return;
         }
-        // Whatever arrived while waiting is newer than what failed: send that instead.
-        const newer = this.#pending;
-        if (newer) {
-          this.#pending = undefined;
+        // Whatever was observed while waiting is newer than what failed: send that instead.
+        const pending = this.#pending;
+        this.#pending = undefined;
+        const newer = this.#latest() ?? pending;
+        if (pending && pending !== newer) this.#events.superseded?.();
+        if (newer && newer !== source) {
           this.#events.superseded?.();
+          source = newer;
           report = this.#number(newer);
         }
       }

@@ -58,7 +58,59 @@ describe("agent with its app unreachable", () => {
   });
 });
 
-describe("agent → worker, controller down and up, jumps, SIGTERM", () => {
+describe("agent → worker, controller down and up", () => {
+  let worker: ServiceProcess;
+  let agent: AgentProcess;
+  const receiver = new ReportReceiver();
+  beforeAll(async () => {
+    worker = await startService("worker", { WORKER_CONCURRENCY: "8", QUEUE_CAPACITY: "1000" });
+    await receiver.up();
+    // A report every scrape: while the controller is away the agent makes 4 reports a second,
+    // which a queueing sender would deliver in one burst once it is back.
+    agent = spawnAgent({
+      SWELL_METRICS_URL: `${worker.url}/metrics`,
+      SWELL_CONTROLLER_URL: receiver.url,
+      SWELL_WORKLOAD_NAME: "worker",
+      SWELL_SCRAPE_INTERVAL: "250ms",
+    });
+    await agent.url();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await worker?.stop();
+    await receiver.down();
+  });
+
+  it("the newest report arrives, not a backlog", async () => {
+    await waitFor(() => receiver.reports.length >= 2, "the first reports");
+    await receiver.down();
+    const downAt = Date.now();
+    await sendJobs(worker.url, 50, 3000, 5); // ~12 reports made while the controller is away
+    const lastSeqBefore = Math.max(...receiver.reports.map((r) => r.body.seq));
+    const upAt = Date.now();
+    await receiver.up();
+    const first = await waitFor(
+      () => receiver.since(upAt)[0],
+      "a report after the controller is back",
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const back = receiver.since(upAt);
+    // Each one fresh: built from a scrape just before it was sent.
+    for (const r of back) expect(r.at - r.body.window.end).toBeLessThan(1000);
+    // No burst: about one per scrape interval (a backlog would be ~12 at once).
+    expect(back.filter((r) => r.at - first.at < 600).length).toBeLessThanOrEqual(4);
+    expect(first.body.seq).toBeGreaterThan(lastSeqBefore);
+    expect(receiver.reports.every((r) => r.at < downAt || r.at >= upAt)).toBe(true);
+    const text = await (await fetch(`${await agent.url()}/metrics`)).text();
+    expect(sample(text, 'swell_agent_report_failures_total{reason="unavailable"}')).toBeGreaterThan(
+      0,
+    );
+    expect(sample(text, "swell_agent_reports_superseded_total")).toBeGreaterThan(5);
+  });
+});
+
+describe("agent → worker: jumps, token rotation, SIGTERM", () => {
   let worker: ServiceProcess;
   let agent: AgentProcess;
   const receiver = new ReportReceiver();
@@ -102,34 +154,6 @@ describe("agent → worker, controller down and up, jumps, SIGTERM", () => {
     expect(early.at - start).toBeLessThan(8000); // the interval alone would take 10 s
   });
 
-  it("controller down, then up: the newest report arrives, not a backlog", async () => {
-    await receiver.down();
-    const downAt = Date.now();
-    await sendJobs(worker.url, 50, 3000, 5); // load changes while the controller is away
-    const lastSeqBefore = Math.max(...receiver.reports.map((r) => r.body.seq));
-    const upAt = Date.now();
-    await receiver.up();
-    const first = await waitFor(
-      () => receiver.since(upAt)[0],
-      "a report after the controller is back",
-      10_000,
-    );
-    await new Promise((r) => setTimeout(r, 1500));
-    const back = receiver.since(upAt);
-    // Fresh: built from a scrape just before it was sent, not one from while the controller was down.
-    expect(first.at - first.body.window.end).toBeLessThan(1000);
-    expect(first.body.window.end).toBeGreaterThan(upAt - 1000);
-    // No backlog: the ~12 reports the agent would have made while down were never sent.
-    expect(back.filter((r) => r.at - first.at < 500).length).toBeLessThanOrEqual(2);
-    expect(first.body.seq).toBeGreaterThan(lastSeqBefore);
-    expect(receiver.reports.every((r) => r.at < downAt || r.at >= upAt)).toBe(true);
-    const text = await (await fetch(`${await agent.url()}/metrics`)).text();
-    expect(sample(text, 'swell_agent_report_failures_total{reason="unavailable"}')).toBeGreaterThan(
-      0,
-    );
-    expect(sample(text, "swell_agent_reports_superseded_total")).toBeGreaterThan(0);
-  });
-
   it("a rotated token file is read again, and no token is ever logged", async () => {
     expect(receiver.reports.at(-1)?.authorization).toBe("Bearer token-one-abc");
     // Like a projected token: the new file is swapped in atomically.
@@ -159,6 +183,48 @@ describe("agent → worker, controller down and up, jumps, SIGTERM", () => {
     expect(agent.lines.find((l) => l.msg === "shutdown complete")).toMatchObject({
       leaving_report: "accepted",
     });
+  });
+});
+
+describe("agent → draining worker", () => {
+  let worker: ServiceProcess;
+  let agent: AgentProcess;
+  const receiver = new ReportReceiver();
+  beforeAll(async () => {
+    // While draining, the worker answers /readyz 503 but still serves /metrics for 3 s.
+    worker = await startService("worker", { SHUTDOWN_DELAY: "3000" });
+    await receiver.up();
+    agent = spawnAgent({
+      SWELL_METRICS_URL: `${worker.url}/metrics`,
+      SWELL_CONTROLLER_URL: receiver.url,
+      SWELL_WORKLOAD_NAME: "worker",
+      SWELL_SCRAPE_INTERVAL: "250ms",
+    });
+    await agent.url();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await worker?.stop();
+    await receiver.down();
+  });
+
+  it("reports notReady with its signals while the app drains, then unreachable once it is gone", async () => {
+    await waitFor(() => receiver.reports.some((r) => r.body.app === "ready"), "a ready report");
+    worker.proc.kill("SIGTERM");
+    const notReady = await waitFor(
+      () => receiver.reports.find((r) => r.body.app === "notReady"),
+      "a notReady report",
+    );
+    expect(notReady.body.signals.queueLength).toBe(0);
+    expect(notReady.body.signals.requestRate).toBe(0);
+    await worker.exited;
+    const gone = await waitFor(
+      () => receiver.reports.find((r) => r.body.app === "unreachable"),
+      "an unreachable report",
+    );
+    expect(gone.body.signals).toEqual({});
+    const states = receiver.reports.map((r) => r.body.app);
+    expect(states.indexOf("notReady")).toBeGreaterThan(states.lastIndexOf("ready"));
   });
 });
 

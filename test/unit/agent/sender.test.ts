@@ -83,6 +83,30 @@ describe("LatestSender", () => {
     expect(superseded).toBe(9);
   });
 
+  it("a retry sends the newest observation, not the report that failed", async () => {
+    const c = fakeController();
+    c.set("down");
+    let observed = report(1);
+    let attempts = 0;
+    const sender = new LatestSender({
+      post: (r) => c.post(r),
+      backoff: { baseMs: 1, maxMs: 4 },
+      firstSeq: 0,
+      latest: () => observed,
+      events: { attempt: () => attempts++ },
+    });
+    const stop = new AbortController();
+    const running = sender.run(stop.signal);
+    sender.offer(report(1));
+    while (attempts < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+    observed = report(7); // scraped since, never offered (the report interval had not passed)
+    c.set("up");
+    await c.until(1);
+    stop.abort();
+    await running;
+    expect(c.received.map((r) => r.signals.queueLength)).toEqual([7]);
+  });
+
   it("drops a refused report and goes on with the next", async () => {
     const c = fakeController();
     c.set("refuse");

@@ -55,8 +55,10 @@ echo "cluster build: Kubernetes $version, kwok and etcd into $bin" >&2
 echo "cluster build: not cached yet, building (about 5 to 10 min on 2 cores; reused afterwards)" >&2
 start=$SECONDS
 cd "$mod"
+echo "cluster build: downloading Go modules (about 750 MB on a fresh machine)" >&2
 go mod download >&2
 total="$(go list -deps tool | wc -l)"
+echo "cluster build: compiling up to $total packages and linking 5 programs" >&2
 tmp="$dir/bin.tmp"
 rm -rf "$tmp"
 mkdir -p "$tmp"

@@ -5,8 +5,9 @@ import type { Logger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
+import type { Report } from "../protocol/report.ts";
 import { registerControllerApi } from "./api.ts";
-import type { Authenticator } from "./auth.ts";
+import type { Authenticator, Principal } from "./auth.ts";
 import type { ScaleBackend } from "./backend.ts";
 import type { ControllerConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
@@ -23,6 +24,10 @@ export interface RunControllerDeps {
   logger: Logger;
   registry: Registry;
   clock?: () => number;
+  /** For a pod principal: may this pod report for that workload? (Kubernetes mode.) */
+  mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
+  /** Adds to the app before the API's routes (e.g. a middleware that forwards to the leader). */
+  beforeApi?: (app: Hono) => void;
 }
 
 export interface RunningController {
@@ -66,7 +71,14 @@ export function buildController(deps: RunControllerDeps): {
   });
   const perPod = config.SWELL_REPORTS_PER_POD_PER_SECOND;
   const limiter = new RateLimiter(perPod, 2 * perPod);
-  registerControllerApi(app, { controller, auth: deps.auth, limiter, clock });
+  deps.beforeApi?.(app);
+  registerControllerApi(app, {
+    controller,
+    auth: deps.auth,
+    limiter,
+    clock,
+    ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
+  });
   return { controller, app, health };
 }
 

@@ -1,0 +1,255 @@
+// One controller process on the kubernetes backend, acting as the least-privilege ServiceAccount
+// of k8s/base/controller/rbac.yaml: scales a Deployment through /scale within the policy's bounds
+// (kwok brings the new pods to Ready), writes status and Events, refuses reports from pods of
+// another workload, leaves a Deployment an HPA also targets alone, and explains an invalid policy.
+import { AppsV1Api, AutoscalingV2Api, type KubeConfig } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiDiscovery } from "../../sidecar/controller/kubernetes/discovery.ts";
+import {
+  kubernetesScaleBackend,
+  ScaleConflictError,
+} from "../../sidecar/controller/kubernetes/scale-backend.ts";
+import {
+  applyControllerRbac,
+  type ControllerProcess,
+  condition,
+  createPolicy,
+  createWorkload,
+  deploymentReplicas,
+  eventsAbout,
+  FakeAgent,
+  installCrd,
+  policyStatus,
+  readyPods,
+  reportLoop,
+  startController,
+  tempDir,
+} from "./controller-harness.ts";
+import { adminKubeConfig, createTestNamespace, waitFor } from "./kube.ts";
+
+let kc: KubeConfig;
+let ns: string;
+let controller: ControllerProcess;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  kc = adminKubeConfig();
+  await installCrd(kc);
+  const created = await createTestNamespace(kc, "ctl");
+  ns = created.name;
+  cleanup.push(created.remove);
+  const tmp = await tempDir();
+  cleanup.push(tmp.remove);
+  const kubeconfig = await applyControllerRbac(kc, ns, tmp.dir);
+  controller = await startController({ name: "swell-controller-0", namespace: ns, kubeconfig });
+  cleanup.push(() => controller.stop());
+});
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {});
+});
+
+describe("the controller on Kubernetes", () => {
+  it("scales a Deployment up through /scale to maxReplicas, and kwok brings the pods to Ready", async () => {
+    await createWorkload(kc, ns, "web", 1);
+    const [pod] = await readyPods(kc, ns, "web", 1);
+    if (!pod) throw new Error("no pod");
+    await createPolicy(kc, ns, "web", { target: "web", minReplicas: 1, maxReplicas: 3 });
+    const agent = await new FakeAgent(pod, "web").init(kc);
+    // 100 req/s at 10 per pod wants 10 replicas; maxReplicas is 3.
+    const stop = reportLoop(
+      [agent],
+      () => controller.url,
+      () => 100,
+    );
+    try {
+      await waitFor(
+        "web at 3 replicas",
+        async () => (await deploymentReplicas(kc, ns, "web")).spec === 3,
+        30_000,
+      );
+      await readyPods(kc, ns, "web", 3);
+      // Bounds hold: it stays at 3 while the demand stays above.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await deploymentReplicas(kc, ns, "web")).spec).toBe(3);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("writes the policy's status: replicas, last scale time, HPA-like conditions", async () => {
+    const status = await waitFor(
+      "status with 3 ready replicas",
+      async () => {
+        const s = await policyStatus(kc, ns, "web");
+        return s.readyReplicas === 3 ? s : undefined;
+      },
+      20_000,
+    );
+    expect(status.currentReplicas).toBe(3);
+    expect(status.desiredReplicas).toBe(3);
+    expect(status.leader).toBe("swell-controller-0");
+    expect(Date.parse(status.lastScaleTime ?? "")).toBeGreaterThan(Date.now() - 120_000);
+    expect(condition(status, "AbleToScale")).toMatchObject({
+      status: "True",
+      reason: "ReadyForNewScale",
+    });
+    expect(condition(status, "ScalingLimited")).toMatchObject({
+      status: "True",
+      reason: "TooManyReplicas",
+    });
+    expect(condition(status, "ScalingLimited")?.lastTransitionTime).toMatch(/^\d{4}-/);
+  });
+
+  it("records a SuccessfulRescale Event on the policy, with the target as related object", async () => {
+    const events = await waitFor("a SuccessfulRescale event", async () => {
+      const list = await eventsAbout(kc, ns, "web");
+      return list.some((e) => e.reason === "SuccessfulRescale") ? list : undefined;
+    });
+    const rescale = events.filter((e) => e.reason === "SuccessfulRescale");
+    expect(rescale).toHaveLength(1);
+    expect(rescale[0]).toMatchObject({
+      type: "Normal",
+      reportingController: "swell.dev/controller",
+      reportingInstance: "swell-controller-0",
+      regarding: { kind: "ScalingPolicy", name: "web" },
+      related: { kind: "Deployment", name: "web" },
+    });
+    expect(rescale[0]?.note).toMatch(/^New size: 3 \(from 1\); reason: /);
+  });
+
+  it("does not write status again while nothing changes", async () => {
+    const read = async () => {
+      const o = await policyStatus(kc, ns, "web");
+      return JSON.stringify(o);
+    };
+    const before = await read();
+    await new Promise((r) => setTimeout(r, 2500)); // five ticks
+    expect(await read()).toBe(before);
+  });
+
+  it("refuses a report from a pod of another workload (403), and one without a valid token (401)", async () => {
+    await createWorkload(kc, ns, "other", 1);
+    const [pod] = await readyPods(kc, ns, "other", 1);
+    if (!pod) throw new Error("no pod");
+    await createPolicy(kc, ns, "other", { target: "other", minReplicas: 1, maxReplicas: 2 });
+    const other = await new FakeAgent(pod, "other").init(kc);
+    await waitFor(
+      "the other policy known",
+      async () => (await other.report(controller.url, 1)) === 202,
+    );
+
+    expect(await other.report(controller.url, 1, { workload: "web" })).toBe(403);
+    // Its own workload, but claiming to be another pod.
+    expect(await other.report(controller.url, 1, { pod: { name: "web-x", uid: "1234" } })).toBe(
+      403,
+    );
+    expect(await other.report(controller.url, 1, { token: "" })).toBe(401);
+    expect(await other.report(controller.url, 1, { token: "not-a-token" })).toBe(401);
+  });
+
+  it("leaves a Deployment an HPA also targets alone, and says why in status and an Event", async () => {
+    await createWorkload(kc, ns, "held", 1);
+    const [pod] = await readyPods(kc, ns, "held", 1);
+    if (!pod) throw new Error("no pod");
+    await kc.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: ns,
+      body: {
+        metadata: { name: "held-hpa" },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "held" },
+          minReplicas: 1,
+          maxReplicas: 2,
+          metrics: [
+            {
+              type: "Resource",
+              resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+            },
+          ],
+        },
+      },
+    });
+    await createPolicy(kc, ns, "held", { target: "held", minReplicas: 1, maxReplicas: 5 });
+    const agent = await new FakeAgent(pod, "held").init(kc);
+    const stop = reportLoop(
+      [agent],
+      () => controller.url,
+      () => 100,
+    );
+    try {
+      const status = await waitFor("a ConflictingAutoscaler condition", async () => {
+        const s = await policyStatus(kc, ns, "held");
+        return condition(s, "AbleToScale")?.reason === "ConflictingAutoscaler" && s.desiredReplicas
+          ? s
+          : undefined;
+      });
+      expect(condition(status, "AbleToScale")?.status).toBe("False");
+      expect(condition(status, "AbleToScale")?.message).toContain(
+        "HorizontalPodAutoscaler held-hpa",
+      );
+      // It decides (the status says what it would do) but writes nothing.
+      expect(status.desiredReplicas).toBe(5);
+      const events = await waitFor("a ConflictingAutoscaler event", async () => {
+        const list = await eventsAbout(kc, ns, "held");
+        return list.some((e) => e.reason === "ConflictingAutoscaler") ? list : undefined;
+      });
+      expect(events.find((e) => e.reason === "ConflictingAutoscaler")?.type).toBe("Warning");
+      expect(events.some((e) => e.reason === "SuccessfulRescale")).toBe(false);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await deploymentReplicas(kc, ns, "held")).spec).toBe(1);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("explains a policy the CRD schema lets through but swell's schema refuses", async () => {
+    // minReplicas > maxReplicas: each field is valid alone, so only zod sees it.
+    await createPolicy(kc, ns, "upside-down", {
+      target: "nothing",
+      minReplicas: 5,
+      maxReplicas: 2,
+    });
+    const status = await waitFor("an InvalidPolicy condition", async () => {
+      const s = await policyStatus(kc, ns, "upside-down");
+      return condition(s, "ScalingActive")?.reason === "InvalidPolicy" ? s : undefined;
+    });
+    expect(condition(status, "ScalingActive")?.message).toContain("minReplicas");
+    const events = await eventsAbout(kc, ns, "upside-down");
+    expect(events.map((e) => e.reason)).toContain("InvalidPolicy");
+  });
+
+  it("never reads or writes with more rights than rbac.yaml grants (no Forbidden in its log)", () => {
+    expect(controller.logs.filter((l) => /forbidden|HTTP 403/i.test(l))).toEqual([]);
+  });
+});
+
+describe("the /scale backend, against a concurrent change of replicas", () => {
+  it("never overwrites it: the write conflicts (409, counted), and a fresh read lets the next one through", async () => {
+    await createWorkload(kc, ns, "plain", 2);
+    const registry = new Registry();
+    const backend = kubernetesScaleBackend(kc, apiDiscovery(kc), registry);
+    const target = { namespace: ns, apiVersion: "apps/v1", kind: "Deployment", name: "plain" };
+    expect((await backend.get(target)).replicas).toBe(2);
+
+    // Someone scales it by hand between the controller's read and its write.
+    const apps = kc.makeApiClient(AppsV1Api);
+    const scale = await apps.readNamespacedDeploymentScale({ name: "plain", namespace: ns });
+    await apps.replaceNamespacedDeploymentScale({
+      name: "plain",
+      namespace: ns,
+      body: { ...scale, spec: { replicas: 1 } },
+    });
+
+    await expect(backend.set(target, 4, "test")).rejects.toBeInstanceOf(ScaleConflictError);
+    expect((await deploymentReplicas(kc, ns, "plain")).spec).toBe(1);
+    expect(backend.trouble(target)).toMatchObject({ op: "set", conflict: true });
+    const conflicts = await registry.getSingleMetric("swell_scale_conflicts_total")?.get();
+    expect(conflicts?.values).toEqual([{ labels: { workload: `${ns}/plain` }, value: 1 }]);
+
+    // The next round reads the new count and may then write.
+    expect((await backend.get(target)).replicas).toBe(1);
+    await backend.set(target, 4, "test");
+    expect((await deploymentReplicas(kc, ns, "plain")).spec).toBe(4);
+    expect(backend.trouble(target)).toBeUndefined();
+  });
+});

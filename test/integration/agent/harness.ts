@@ -186,11 +186,25 @@ export interface SendResult {
  * Open-loop load: POSTs jobs on schedule (rate per second) for `durationMs`, whatever the
  * answers, catching up in each 20 ms tick so timer jitter does not lower the rate.
  */
-export async function sendJobs(
+export function sendJobs(
   url: string,
   rate: number,
   durationMs: number,
   costMs = 10,
+): Promise<SendResult> {
+  return sendRequests(`${url}/jobs`, rate, durationMs, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ costMs }),
+  });
+}
+
+/** Open-loop load of any request: `rate` per second for `durationMs`. */
+export async function sendRequests(
+  url: string,
+  rate: number,
+  durationMs: number,
+  init: RequestInit = {},
 ): Promise<SendResult> {
   const statuses: Record<number, number> = {};
   const inflight: Promise<void>[] = [];
@@ -202,11 +216,7 @@ export async function sendJobs(
     const due = Math.floor((rate * elapsed) / 1000);
     for (; sent < due; sent++) {
       inflight.push(
-        fetch(`${url}/jobs`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ costMs }),
-        })
+        fetch(url, init)
           .then(async (res) => {
             await res.arrayBuffer();
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;

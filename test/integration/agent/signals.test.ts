@@ -6,6 +6,7 @@ import {
   median,
   ReportReceiver,
   sendJobs,
+  sendRequests,
   spawnAgent,
   waitFor,
 } from "./harness.ts";
@@ -167,7 +168,7 @@ describe("agent → worker restarted between two scrapes: a counter reset is not
   });
 });
 
-describe("agent → api: arrivals from the kit's per-second gauge", () => {
+describe("agent → api: arrivals from the kit's per-second gauge, probes and scrapes excluded", () => {
   let api: ServiceProcess;
   let agent: AgentProcess;
   const receiver = new ReportReceiver();
@@ -196,5 +197,23 @@ describe("agent → api: arrivals from the kit's per-second gauge", () => {
       expect(r.body.signals.requestRate).toBe(0);
       expect(r.body.signals.inFlight).toBe(0);
     }
+  });
+
+  it("under 40 requests/s, requestRate matches within ±20 % once the gauge's 5 s window is full", async () => {
+    const loadStart = Date.now();
+    const load = await sendRequests(`${api.url}/`, 40, 8000);
+    const loadEnd = Date.now();
+    expect(load.statuses[200]).toBe(load.sent);
+    const steady = receiver.reports.filter(
+      (r) => r.body.window.start >= loadStart + 5500 && r.body.window.end <= loadEnd,
+    );
+    expect(steady.length).toBeGreaterThanOrEqual(4);
+    const rates = steady.map((r) => r.body.signals.requestRate ?? Number.NaN);
+    expect(median(rates)).toBeGreaterThan(load.rate * 0.8);
+    expect(median(rates)).toBeLessThan(load.rate * 1.2);
+    // Finished requests, over the agent's 1 s window, excluding the agent's own scrapes.
+    const completions = steady.map((r) => r.body.signals.completionRate ?? Number.NaN);
+    expect(median(completions)).toBeGreaterThan(load.rate * 0.8);
+    expect(median(completions)).toBeLessThan(load.rate * 1.2);
   });
 });

@@ -16,6 +16,9 @@ export interface DrainResult {
   completed: number;
   /** Jobs dropped because the deadline passed: still queued, or running and aborted. */
   abandoned: number;
+  /** Over the queue's whole life, so a caller can check that every accepted job ended. */
+  accepted_total: number;
+  finished_total: number;
 }
 
 export interface WorkQueueOptions<T> {
@@ -61,6 +64,7 @@ export class WorkQueue<T> {
   #running = 0;
   #closed = false;
   #completedCount = 0;
+  #acceptedCount = 0;
   #meanJobMs = 0;
   readonly #metrics: {
     length: Gauge;
@@ -128,6 +132,7 @@ export class WorkQueue<T> {
     this.#jobs.set(job.id, job);
     this.#waiting.push(job);
     this.#metrics.jobs.inc({ outcome: "accepted" });
+    this.#acceptedCount++;
     this.#metrics.length.set(this.#waiting.length);
     this.#pump();
     return { ok: true, id: job.id };
@@ -174,7 +179,12 @@ export class WorkQueue<T> {
         job.abort?.abort();
       }
     }
-    return { completed, abandoned };
+    return {
+      completed,
+      abandoned,
+      accepted_total: this.#acceptedCount,
+      finished_total: this.#completedCount,
+    };
   }
 
   #idle(): boolean {

@@ -104,7 +104,12 @@ describe("WorkQueue", () => {
     const drained = queue.drain(new AbortController().signal);
     expect(queue.submit("late")).toEqual({ ok: false, reason: "closed" });
     while (runner.pending.length > 0) await runner.finishNext(true);
-    expect(await drained).toEqual({ completed: 3, abandoned: 0 });
+    expect(await drained).toEqual({
+      completed: 3,
+      abandoned: 0,
+      accepted_total: 3,
+      finished_total: 3,
+    });
     expect(runner.started).toEqual(["a", "b", "c"]);
   });
 
@@ -116,13 +121,24 @@ describe("WorkQueue", () => {
     await runner.finishNext(true); // a completes; b starts
     deadline.abort();
     // b was running (aborted) and c still waiting.
-    expect(await drained).toEqual({ completed: 1, abandoned: 2 });
+    // Every accepted job is accounted for: finished, or handed back as abandoned.
+    expect(await drained).toEqual({
+      completed: 1,
+      abandoned: 2,
+      accepted_total: 3,
+      finished_total: 1,
+    });
     expect(queue.length).toBe(0);
   });
 
   it("drain of an idle queue resolves at once", async () => {
     const { queue } = setup();
-    expect(await queue.drain(new AbortController().signal)).toEqual({ completed: 0, abandoned: 0 });
+    expect(await queue.drain(new AbortController().signal)).toEqual({
+      completed: 0,
+      abandoned: 0,
+      accepted_total: 0,
+      finished_total: 0,
+    });
   });
 
   it("suggests retrying after about one job duration per slot", async () => {

@@ -55,7 +55,7 @@ process.stdout.write(
     `sent         ${t.sent}`,
     `2xx          ${t.ok}`,
     `429          ${t.tooMany}`,
-    `other errors ${t.errors}`,
+    `other errors ${t.errors}${stats.errorKinds.size ? ` (${[...stats.errorKinds].map(([k, n]) => `${k}: ${n}`).join(", ")})` : ""}`,
     `latency p50  ${ms(t.p50Ms)}`,
     `latency p99  ${ms(t.p99Ms)}`,
     "",

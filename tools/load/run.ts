@@ -32,7 +32,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
   const send = (sentAt: number) => {
     stats.sent(sentAt);
     if (pending.size >= o.maxInFlight) {
-      stats.done(sentAt, "error", 0);
+      stats.done(sentAt, "error", 0, "client: too many open requests");
       return;
     }
     const t0 = performance.now();
@@ -46,9 +46,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
         await res.arrayBuffer();
         const outcome: Outcome =
           res.status >= 200 && res.status < 300 ? "ok" : res.status === 429 ? "tooMany" : "error";
-        stats.done(sentAt, outcome, performance.now() - t0);
+        stats.done(sentAt, outcome, performance.now() - t0, String(res.status));
       })
-      .catch(() => stats.done(sentAt, "error", performance.now() - t0))
+      .catch((err: Error & { cause?: { code?: string } }) =>
+        stats.done(sentAt, "error", performance.now() - t0, err.cause?.code ?? err.name),
+      )
       .finally(() => pending.delete(p));
     pending.add(p);
   };

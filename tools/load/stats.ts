@@ -12,6 +12,8 @@ export type Outcome = "ok" | "tooMany" | "error";
 
 export class LoadStats {
   readonly seconds: SecondStats[] = [];
+  /** Errors by kind ("503", "ECONNRESET", "timeout", …), for the summary. */
+  readonly errorKinds = new Map<string, number>();
 
   #second(t: number): SecondStats {
     const i = Math.max(0, Math.floor(t));
@@ -26,8 +28,12 @@ export class LoadStats {
   }
 
   /** Records a finished request by the second it was SENT, so latency charts line up with load. */
-  done(sentAtSeconds: number, outcome: Outcome, latencyMs: number): void {
+  done(sentAtSeconds: number, outcome: Outcome, latencyMs: number, errorKind?: string): void {
     const s = this.#second(sentAtSeconds);
+    if (outcome === "error") {
+      const kind = errorKind ?? "error";
+      this.errorKinds.set(kind, (this.errorKinds.get(kind) ?? 0) + 1);
+    }
     if (outcome === "ok") s.ok++;
     else if (outcome === "tooMany") s.tooMany++;
     else s.errors++;

@@ -26,6 +26,7 @@ import type {
   LimitedBy,
   PolicyState,
   ScaleEvent,
+  ServiceRate,
 } from "./types.ts";
 
 /** Window the backlog rule reads arrivals and completions over. */
@@ -67,6 +68,49 @@ interface MetricView {
   text: string;
 }
 
+/** A service rate measured while saturated is trusted this long when pods are not saturated now. */
+const SERVICE_RATE_MEMORY_MS = 600_000;
+
+/**
+ * Requests one pod completes per second. Only an interval with a queue at both its ends shows it
+ * (pods saturated throughout); such a measure replaces what was remembered, even when lower (the
+ * app may have slowed down). Otherwise the window's average completion rate per pod, a floor,
+ * is raised to the remembered rate: the first second of a surge is only partly saturated and
+ * would overstate how many replicas the queue needs.
+ */
+function serviceRate(
+  history: readonly AggregatedPoint[],
+  from: number,
+  now: number,
+  remembered: ServiceRate | undefined,
+): { perPod: number; measured?: ServiceRate } | undefined {
+  let sum = 0;
+  let n = 0;
+  let satSum = 0;
+  let satN = 0;
+  let prevQueued = false;
+  for (const p of history) {
+    const queued = (p.signals.queueLength ?? 0) > 0;
+    const c = p.signals.completionRate;
+    if (p.t > from && p.t <= now && p.pods > 0 && c !== undefined) {
+      sum += c / p.pods;
+      n++;
+      if (queued && prevQueued) {
+        satSum += c / p.pods;
+        satN++;
+      }
+    }
+    prevQueued = queued;
+  }
+  if (satN > 0 && satSum > 0) {
+    const measured = { perPod: satSum / satN, t: now };
+    return { perPod: measured.perPod, measured };
+  }
+  const recent = remembered && now - remembered.t <= SERVICE_RATE_MEMORY_MS ? remembered.perPod : 0;
+  const perPod = Math.max(n > 0 ? sum / n : 0, recent);
+  return perPod > 0 ? { perPod } : undefined;
+}
+
 /**
  * Backlog rule: enough replicas to keep serving arrivals and drain the queue within
  * `drainSeconds` of new capacity landing, at the per-pod service rate measured from completions
@@ -80,7 +124,8 @@ function backlogReplicas(
   input: DecideInput,
   ready: number,
   events: readonly ScaleEvent[],
-): { raw: number; text: string } | undefined {
+  remembered: ServiceRate | undefined,
+): { raw: number; text: string; measured?: ServiceRate } | undefined {
   const { policy, history, now } = input;
   if (!policy.backlog) return undefined;
   const from = now - BACKLOG_RATE_WINDOW_MS;
@@ -88,9 +133,9 @@ function backlogReplicas(
   if (!queue || queue.t <= from || queue.v <= 0) return undefined;
   // Arrivals now (the newest report's rate), not a window average.
   const rates = totals(history, "requestRate", ready);
-  const rate = rates.at(-1);
-  if (!rate || rate.t <= from) return undefined;
-  const arrivingNow = rate.v;
+  const newest = rates.at(-1);
+  if (!newest || newest.t <= from) return undefined;
+  const arrivingNow = newest.v;
   let arrivals = arrivingNow;
   // With lookahead, serve the arrivals expected when new capacity lands.
   let rising = "";
@@ -102,18 +147,9 @@ function backlogReplicas(
       rising = ` (forecast in ${lookaheadSeconds(policy)}s)`;
     }
   }
-  // Per-pod service rate, from reporting pods only (no extrapolation needed for an average).
-  let sum = 0;
-  let n = 0;
-  for (const p of history) {
-    const c = p.signals.completionRate;
-    if (p.t <= from || p.t > now || p.pods <= 0 || c === undefined) continue;
-    sum += c / p.pods;
-    n++;
-  }
-  if (n === 0) return undefined;
-  const perPod = sum / n;
-  if (perPod <= 0) return undefined;
+  const rate = serviceRate(history, from, now, remembered);
+  if (!rate) return undefined;
+  const perPod = rate.perPod;
   if (queue.v / (perPod * Math.max(queue.pods, 1)) < BACKLOG_MIN_DELAY_S) return undefined;
 
   const cold = policy.coldStartSeconds;
@@ -134,6 +170,7 @@ function backlogReplicas(
   const raw = Math.max((arrivals + atLanding / drain) / perPod, input.currentReplicas);
   return {
     raw,
+    ...(rate.measured ? { measured: rate.measured } : {}),
     text: `backlog ${fmt(queue.v)} queued (${fmt(atLanding)} expected in ${cold}s) + ${fmt(arrivals)}/s arriving${rising}, drained in ${drain}s at ${fmt(perPod)}/s per pod = ${fmt(raw)}, no scale-down until drained`,
   };
 }
@@ -235,6 +272,7 @@ function nextState(prev: PolicyState | undefined, input: DecideInput): PolicySta
     scaleEvents: prev.scaleEvents.filter((e) => e.t > now - keepEvents && e.t <= now),
   };
   if (prev.panic) state.panic = { ...prev.panic };
+  if (prev.serviceRate) state.serviceRate = { ...prev.serviceRate };
   return state;
 }
 
@@ -357,7 +395,8 @@ export function decide(input: DecideInput): Decision {
   // 3b. backlog: extra capacity until the present queue has drained. Not demand, so it is not
   // recorded for the stabilization windows and panic does not hold it.
   let desired = recommendation;
-  const backlog = backlogReplicas(input, ready, state.scaleEvents);
+  const backlog = backlogReplicas(input, ready, state.scaleEvents, state.serviceRate);
+  if (backlog?.measured) state.serviceRate = backlog.measured;
   if (backlog) {
     const t = withTolerance(backlog.raw, current, policy);
     notes.push(

@@ -42,6 +42,12 @@ export interface PanicState {
   maxReplicas: number;
 }
 
+/** Requests one pod completes per second, measured while pods were saturated, at time t (ms). */
+export interface ServiceRate {
+  perPod: number;
+  t: number;
+}
+
 /** What one call hands to the next. Plain JSON. */
 export interface PolicyState {
   /** HPA's unstabilized recommendations, for the stabilization windows. */
@@ -49,6 +55,8 @@ export interface PolicyState {
   /** Applied changes, for the rate policies (HPA's scaleUpEvents/scaleDownEvents). */
   scaleEvents: ScaleEvent[];
   panic?: PanicState;
+  /** The backlog rule's last service rate measured while saturated. */
+  serviceRate?: ServiceRate;
 }
 
 export interface DecideInput {

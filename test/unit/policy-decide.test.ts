@@ -291,6 +291,41 @@ describe("backlog", () => {
     expect(drained.desiredReplicas).toBe(10);
   });
 
+  it("the first second of a surge uses the service rate remembered from the last saturation", () => {
+    // pods were not saturated until the newest report: the window's 8.4/s per pod understates them
+    const history = steady(
+      { requestRate: 100, completionRate: 80, queueLength: 0 },
+      10,
+      59,
+      NOW - 1000,
+    );
+    history.push({
+      t: NOW,
+      pods: 10,
+      ready: 10,
+      signals: { requestRate: 100, completionRate: 100, queueLength: 600 },
+    });
+    const remembered: PolicyState = {
+      ...settled(10),
+      serviceRate: { perPod: 10, t: NOW - 60_000 },
+    };
+    // (100 + 600/10) / 10 = 16 with the remembered 10/s; 21 with 8.4/s
+    expect(run(p, history, 10, { state: remembered }).desiredReplicas).toBe(16);
+    expect(run(p, history, 10).desiredReplicas).toBe(21);
+  });
+
+  it("a saturated interval replaces the remembered service rate, even when lower", () => {
+    const history = steady({ requestRate: 100, completionRate: 60, queueLength: 600 }, 10);
+    const remembered: PolicyState = {
+      ...settled(10),
+      serviceRate: { perPod: 10, t: NOW - 60_000 },
+    };
+    expect(run(p, history, 10, { state: remembered }).state.serviceRate).toEqual({
+      perPod: 6,
+      t: NOW,
+    });
+  });
+
   it("ignores a queue shorter than 100 ms of work", () => {
     const d = run(p, steady({ requestRate: 100, completionRate: 100, queueLength: 5 }, 10), 10);
     expect(d.desiredReplicas).toBe(10);

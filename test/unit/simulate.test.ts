@@ -244,6 +244,13 @@ describe("npm run simulate (the real CLI)", () => {
     }
   });
 
+  it("--policy-file: the example policy file is the built-in swell policy", async () => {
+    const args = ["--trace", "step", "--policy", "swell", "--json"];
+    const builtin = await cli(args);
+    const fromFile = await cli([...args, "--policy-file", "tools/simulate/policy.example.yaml"]);
+    expect(fromFile.stdout).toBe(builtin.stdout);
+  });
+
   it("bad arguments exit 2 with one line per problem", async () => {
     const err = await cli(["--trace", "step", "--policy", "nope", "--slo=-1"]).catch((e) => e);
     expect(err.code).toBe(2);

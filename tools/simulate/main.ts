@@ -1,10 +1,11 @@
 /**
  * npm run simulate -- --trace <builtin|file.csv|all> --policy swell|hpa|kpa|oracle|all
  *   [--service-rate R] [--cold-start S] [--slo MS] [--seed N] [--queue-cap N] [--hpa-delay S]
- *   [--policy-file FILE] [--json] [--out DIR]
+ *   [--policy-file FILE] [--json | --markdown] [--out DIR]
  *
  * Replays a load trace against a simulated service under each autoscaler and prints a table
- * (stdout; a progress line goes to stderr). --json prints one JSON object per trace instead;
+ * (stdout; a progress line goes to stderr). --json prints one JSON object per trace instead,
+ * --markdown the tables as Markdown;
  * --out DIR also writes <trace>.json, <trace>.svg and <trace>.png. Deterministic: the same
  * arguments give the same output. Bad arguments exit 2 with one line per problem.
  */
@@ -19,13 +20,13 @@ import {
   type ScalingPolicySpecInput,
 } from "../../sidecar/protocol/policy.ts";
 import { svgToPng } from "../chart/chart.ts";
-import { chartSvg, jsonObject, type TraceResult, table } from "./report.ts";
+import { chartSvg, jsonObject, markdownTable, type TraceResult, table } from "./report.ts";
 import { DEFAULTS, POLICY_NAMES, type PolicyName, type SimOptions, simulate } from "./run.ts";
 import { BUILTIN_NAMES, BUILTIN_TRACES, loadTrace, type Trace } from "./traces.ts";
 
 const USAGE = `usage: npm run simulate -- [--trace <${BUILTIN_NAMES.join("|")}|file.csv|all>] [--policy <${POLICY_NAMES.join("|")}|all>]
   [--service-rate R] [--cold-start S] [--slo MS] [--seed N] [--queue-cap N] [--hpa-delay S]
-  [--policy-file FILE] [--json] [--out DIR]
+  [--policy-file FILE] [--json | --markdown] [--out DIR]
 
 built-in traces:
 ${BUILTIN_NAMES.map((n) => `  ${n.padEnd(12)} ${BUILTIN_TRACES[n]}`).join("\n")}`;
@@ -35,6 +36,7 @@ interface Cli {
   policies: PolicyName[];
   options: SimOptions;
   json: boolean;
+  markdown: boolean;
   out?: string;
 }
 
@@ -56,6 +58,7 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
         "hpa-delay": { type: "string" },
         "policy-file": { type: "string" },
         json: { type: "boolean", default: false },
+        markdown: { type: "boolean", default: false },
         out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -115,8 +118,15 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
         `--policy: expected one of ${POLICY_NAMES.join(", ")} or all, got "${policyArg}"`,
       );
   }
+  if (values.json && values.markdown) problems.push("--json and --markdown: choose one");
   if (problems.length > 0) return { problems };
-  const cli: Cli = { traces, policies, options, json: values.json === true };
+  const cli: Cli = {
+    traces,
+    policies,
+    options,
+    json: values.json === true,
+    markdown: values.markdown === true,
+  };
   if (typeof values.out === "string") cli.out = values.out;
   return cli;
 }
@@ -179,6 +189,7 @@ async function main(): Promise<number> {
 
   for (const r of results) {
     if (cli.json) process.stdout.write(`${JSON.stringify(jsonObject(r))}\n`);
+    else if (cli.markdown) process.stdout.write(`${markdownTable(r)}\n\n`);
     else process.stdout.write(`${table(r, cli.options)}\n\n`);
     if (cli.out) {
       mkdirSync(cli.out, { recursive: true });

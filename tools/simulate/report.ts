@@ -86,6 +86,29 @@ export function table(r: TraceResult, o: SimOptions): string {
   return out.join("\n");
 }
 
+/** The same table as Markdown (--markdown), for BENCHMARKS.md. */
+export function markdownTable(r: TraceResult): string {
+  const oracle = r.policies.oracle?.replicaSeconds;
+  const out = [
+    `**${r.trace}** (${r.seconds} s)`,
+    "",
+    "| policy | replica-s | vs oracle | SLO violation s | dropped | max queue | scale actions | reversals | first scale-up s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const [name, m] of Object.entries(r.policies)) {
+    out.push(
+      `| ${name} | ${num(m.replicaSeconds)} | ${oracle ? `${(m.replicaSeconds / oracle).toFixed(2)}x` : "-"} | ${num(m.sloViolationSeconds, 1)} | ${num(m.dropped)} | ${num(m.maxQueue)} | ${m.scaleActions} | ${m.reversals} | ${m.firstScaleUpSeconds === null ? "-" : m.firstScaleUpSeconds.toFixed(1)} |`,
+    );
+  }
+  const v = verdict(r);
+  if (v)
+    out.push(
+      "",
+      `Acceptance: ${v.pass ? "pass" : "FAIL"} (${v.lines.map((l) => l.slice(5)).join("; ")}).`,
+    );
+  return out.join("\n");
+}
+
 /** The --json object: {"trace", "policies": {name: {metrics..., timeline}}}. */
 export function jsonObject(r: TraceResult): {
   trace: string;

@@ -34,7 +34,7 @@ export const BUILTIN_TRACES = {
   ramp: "200 rps, a 5-minute ramp to 1000, 3 minutes there, a 5-minute ramp down",
   sine: "diurnal shape compressed to 10 minutes a period: 200..800 rps, two periods",
   sawtooth: "flash sales: every 3 minutes a jump from 200 to 800 rps, decaying over 90 s",
-  oscillating: "flapping bait: 300 rps swinging ±8% every 15 s, inside the tolerance band",
+  oscillating: "flapping bait: 300 rps swinging to 324 (+8%) every 15 s, inside the tolerance band",
   noisy: "400 rps drifting ±25% over 15 minutes, with ±10% second-to-second noise (--seed)",
 } as const;
 export type BuiltinTrace = keyof typeof BUILTIN_TRACES;

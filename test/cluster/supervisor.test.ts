@@ -31,8 +31,12 @@ describe("the process supervisor", () => {
     const polite = supervisor.start("polite", "sleep", ["1000"]);
     const stubborn = supervisor.start("stubborn", "bash", [
       "-c",
-      "trap '' TERM; sleep 1000 & wait",
+      "trap '' TERM; echo ignoring TERM; sleep 1000 & wait",
     ]);
+    // Signal only once the trap is set, or SIGTERM would end it before it can ignore it.
+    await waitFor("the trap set", async () =>
+      (await readFile(stubborn.logFile, "utf8")).includes("ignoring TERM"),
+    );
     supervisor.assertRunning();
     await supervisor.stopAll(1_000);
     expect(polite.exit()).toBe("SIGTERM");

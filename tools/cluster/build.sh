@@ -35,8 +35,12 @@ if complete; then
   exit 0
 fi
 
+# Go's own installer puts it in /usr/local/go, on PATH only for login shells.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 command -v go >/dev/null || {
-  echo "cluster build: 'go' not found on PATH; install Go >= 1.26 (https://go.dev/dl/)" >&2
+  echo "cluster build: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
   exit 1
 }
 export GOTOOLCHAIN=local

@@ -404,7 +404,7 @@ export function decide(input: DecideInput): Decision {
     );
     if (t.replicas > desired) {
       desired = t.replicas;
-      limitedBy = undefined;
+      limitedBy = "backlog";
     }
   }
 

@@ -84,6 +84,7 @@ export type LimitedBy =
   | "stabilization"
   | "tolerance"
   | "panic"
+  | "backlog"
   | "floor"
   | "noData"
   | "missingMetric"

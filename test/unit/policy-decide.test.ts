@@ -250,6 +250,7 @@ describe("backlog", () => {
     // new capacity lands; (100 + 600/10) / 10 = 16
     const d = run(p, steady({ requestRate: 100, completionRate: 100, queueLength: 600 }, 10), 10);
     expect(d.desiredReplicas).toBe(16);
+    expect(d.limitedBy).toBe("backlog");
     expect(d.reason).toContain("backlog 600 queued");
   });
 

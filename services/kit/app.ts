@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps): Hono {
     const isKitPath = KIT_PATHS.has(c.req.path);
     if (!isKitPath) {
       metrics.arrivals.record();
+      metrics.received.inc();
       metrics.inFlight.inc();
     }
     try {

@@ -93,6 +93,9 @@ export interface HttpMetrics {
   requestsPerSecond: Gauge;
   /** Feeds `http_requests_per_second`. */
   arrivals: ArrivalRate;
+  /** Requests received (probes and scrapes excluded), counted on arrival: a scraper can take
+   * the rate over its own window, shorter than the gauge's. */
+  received: Counter;
 }
 
 export function createHttpMetrics(
@@ -129,5 +132,10 @@ export function createHttpMetrics(
       },
     }),
     arrivals,
+    received: new Counter({
+      name: "http_requests_received_total",
+      help: "HTTP requests received, counted on arrival (probes and scrapes excluded).",
+      registers: [registry],
+    }),
   };
 }

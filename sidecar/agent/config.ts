@@ -22,7 +22,7 @@ import { parseSelectors, type Selector } from "./selector.ts";
  */
 export const DEFAULT_SIGNAL_SELECTORS: Readonly<Record<SignalName, string>> = {
   requestRate:
-    'work_jobs_total{outcome=~"accepted|rejected"} or http_requests_per_second or http_requests_total{route!~"/metrics|/healthz|/readyz"}',
+    'work_jobs_total{outcome=~"accepted|rejected"} or http_requests_received_total or http_requests_per_second or http_requests_total{route!~"/metrics|/healthz|/readyz"}',
   queueLength: "work_queue_length",
   inFlight: "work_jobs_running or http_requests_in_flight",
   completionRate:

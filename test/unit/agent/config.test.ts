@@ -26,6 +26,7 @@ describe("agent config", () => {
     });
     expect(c.specs.requestRate.map((s) => s.metric)).toEqual([
       "work_jobs_total",
+      "http_requests_received_total",
       "http_requests_per_second",
       "http_requests_total",
     ]);

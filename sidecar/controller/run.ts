@@ -27,7 +27,7 @@ export interface RunControllerDeps {
   /** For a pod principal: may this pod report for that workload? (Kubernetes mode.) */
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
   /** Adds to the app before the API's routes (e.g. a middleware that forwards to the leader). */
-  beforeApi?: (app: Hono) => void;
+  beforeApi?: (app: Hono, controller: Controller) => void;
 }
 
 export interface RunningController {
@@ -71,7 +71,7 @@ export function buildController(deps: RunControllerDeps): {
   });
   const perPod = config.SWELL_REPORTS_PER_POD_PER_SECOND;
   const limiter = new RateLimiter(perPod, 2 * perPod);
-  deps.beforeApi?.(app);
+  deps.beforeApi?.(app, controller);
   registerControllerApi(app, {
     controller,
     auth: deps.auth,

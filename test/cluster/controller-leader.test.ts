@@ -109,7 +109,7 @@ describe("two controller instances", () => {
     const followerView = await workloadView(follower.url, ns, "web");
     expect(followerView.decisions.some((d) => d.applied)).toBe(false);
     const metrics = await (await fetch(`${follower.url}/metrics`)).text();
-    expect(metrics).toMatch(/swell_reports_forwarded_total\{outcome="2xx"\} [1-9]/);
+    expect(metrics).toMatch(/swell_forwarded_requests_total\{outcome="2xx"\} [1-9]/);
   });
 
   it("hand over within the lease duration when the leader is SIGKILLed, applying no decision twice", async () => {

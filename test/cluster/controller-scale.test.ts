@@ -31,6 +31,7 @@ import { adminKubeConfig, createTestNamespace, waitFor } from "./kube.ts";
 let kc: KubeConfig;
 let ns: string;
 let controller: ControllerProcess;
+let webAgent: FakeAgent;
 const cleanup: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
@@ -56,6 +57,7 @@ describe("the controller on Kubernetes", () => {
     if (!pod) throw new Error("no pod");
     await createPolicy(kc, ns, "web", { target: "web", minReplicas: 1, maxReplicas: 3 });
     const agent = await new FakeAgent(pod, "web").init(kc);
+    webAgent = agent;
     // 100 req/s at 10 per pod wants 10 replicas; maxReplicas is 3.
     const stop = reportLoop(
       [agent],
@@ -146,6 +148,20 @@ describe("the controller on Kubernetes", () => {
     );
     expect(await other.report(controller.url, 1, { token: "" })).toBe(401);
     expect(await other.report(controller.url, 1, { token: "not-a-token" })).toBe(401);
+  });
+
+  it("lets a pod raise the floor (prescale) of its own workload only", async () => {
+    const prescale = (token: string) =>
+      fetch(`${controller.url}/v1/workloads/${ns}/web/prescale`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ replicas: 2, ttlSeconds: 5, reason: "batch coming" }),
+      }).then((r) => r.status);
+    const [otherPod] = await readyPods(kc, ns, "other", 1);
+    if (!otherPod) throw new Error("no pod");
+    const other = await new FakeAgent(otherPod, "other").init(kc);
+    expect(await prescale(other.token)).toBe(403);
+    expect(await prescale(webAgent.token)).toBe(202);
   });
 
   it("leaves a Deployment an HPA also targets alone, and says why in status and an Event", async () => {

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { Counter, type Registry } from "prom-client";
 import { HttpProblem } from "../../../services/kit/problem.ts";
 
-/** Set on a forwarded report: the receiver takes it itself, whether it leads or not (no loops). */
+/** Set on a forwarded request: the receiver takes it itself, whether it leads or not (no loops). */
 export const FORWARDED_HEADER = "x-swell-forwarded-by";
 
 export interface ForwardDeps {
@@ -22,12 +22,12 @@ export interface ForwardDeps {
  * checks the agent's token itself (it is forwarded as sent): a follower adds no trust.
  *
  * A report the leader took is also ingested here, so that this replica's history is warm should it
- * become the leader.
+ * become the leader. Prescales (floors) go the same way, for the same reasons.
  */
 export function forwardReportsToLeader(deps: ForwardDeps): MiddlewareHandler {
   const forwarded = new Counter({
-    name: "swell_reports_forwarded_total",
-    help: "Reports a follower passed on to the leader, by outcome (the leader's status class, or unreachable, no_leader).",
+    name: "swell_forwarded_requests_total",
+    help: "Reports and prescales a follower passed on to the leader, by outcome (the leader's status class, or unreachable, no_leader).",
     labelNames: ["outcome"] as const,
     registers: [deps.registry],
   });
@@ -38,7 +38,7 @@ export function forwardReportsToLeader(deps: ForwardDeps): MiddlewareHandler {
     const url = deps.leaderUrl();
     if (!url) {
       forwarded.inc({ outcome: "no_leader" });
-      throw new HttpProblem(503, "no controller leads right now; send the report again", {
+      throw new HttpProblem(503, "no controller leads right now; send it again", {
         headers: { "retry-after": "1" },
       });
     }
@@ -57,7 +57,7 @@ export function forwardReportsToLeader(deps: ForwardDeps): MiddlewareHandler {
       });
     } catch {
       forwarded.inc({ outcome: "unreachable" });
-      throw new HttpProblem(503, "the leading controller did not answer; send the report again", {
+      throw new HttpProblem(503, "the leading controller did not answer; send it again", {
         headers: { "retry-after": "1" },
       });
     }

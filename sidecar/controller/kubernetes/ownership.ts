@@ -19,23 +19,25 @@ export interface OwnershipOptions {
 // Pod → ReplicaSet → Deployment is two steps; leave room for an operator's kind on top.
 const MAX_DEPTH = 4;
 
+/** Whether a pod principal's pod belongs to a workload (namespace, kind, name). */
+export type OwnershipCheck = (
+  principal: Principal & { kind: "pod" },
+  workload: { namespace: string; kind: string; name: string },
+) => Promise<boolean>;
+
 /**
- * `mayReport` for Kubernetes: a pod's token may report only as that pod (name and uid), in its
- * own namespace, for the workload that owns it, found by following the controller
- * ownerReferences upwards (Pod → ReplicaSet → Deployment, Pod → StatefulSet, ...).
+ * Whether the token's pod belongs to the workload: the pod (matched by uid, so a new pod with an
+ * old name does not count) is owned by it, found by following the controller ownerReferences
+ * upwards (Pod → ReplicaSet → Deployment, Pod → StatefulSet, ...). Cached per pod and workload.
  */
-export function podOwnershipCheck(
-  kc: KubeConfig,
-  opts: OwnershipOptions,
-): (principal: Principal, report: Report) => Promise<boolean> {
+export function podOwnership(kc: KubeConfig, opts: OwnershipOptions): OwnershipCheck {
   const core = kc.makeApiClient(CoreV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const cache = new TtlCache<boolean>(10_000, opts.clock);
 
   const controllerOf = (refs: V1OwnerReference[] | undefined) => refs?.find((r) => r.controller);
 
-  const owns = async (principal: Principal & { kind: "pod" }, report: Report): Promise<boolean> => {
-    const { namespace, kind, name } = report.workload;
+  const owns: OwnershipCheck = async (principal, { namespace, kind, name }) => {
     const pod = await core.readNamespacedPod({ name: principal.podName, namespace });
     if (pod.metadata?.uid !== principal.podUid) return false;
     let ref = controllerOf(pod.metadata?.ownerReferences);
@@ -51,21 +53,13 @@ export function podOwnershipCheck(
     return false;
   };
 
-  return async (principal, report) => {
-    if (principal.kind === "shared") return true;
-    if (
-      principal.namespace !== report.workload.namespace ||
-      principal.podName !== report.pod.name ||
-      principal.podUid !== report.pod.uid
-    ) {
-      return false;
-    }
-    const { kind, name } = report.workload;
-    const key = `${principal.podUid}|${kind}/${name}`;
+  return async (principal, workload) => {
+    if (principal.namespace !== workload.namespace) return false;
+    const key = `${principal.podUid}|${workload.kind}/${workload.name}`;
     const hit = cache.get(key);
     if (hit) return hit.value;
     try {
-      const ok = await owns(principal, report);
+      const ok = await owns(principal, workload);
       cache.set(key, ok, opts.cacheTtlMs);
       return ok;
     } catch (err) {
@@ -75,5 +69,19 @@ export function podOwnershipCheck(
       );
       return false;
     }
+  };
+}
+
+/**
+ * `mayReport` for Kubernetes: a pod's token may report only as that pod (name and uid), for the
+ * workload that owns it.
+ */
+export function mayReportAsOwnPod(
+  belongs: OwnershipCheck,
+): (principal: Principal, report: Report) => Promise<boolean> {
+  return async (principal, report) => {
+    if (principal.kind === "shared") return true;
+    if (principal.podName !== report.pod.name || principal.podUid !== report.pod.uid) return false;
+    return belongs(principal, report.workload);
   };
 }

@@ -12,7 +12,8 @@ import { apiDiscovery } from "./discovery.ts";
 import { eventRecorder } from "./events.ts";
 import { forwardReportsToLeader } from "./forward.ts";
 import { LeaseElector } from "./lease.ts";
-import { podOwnershipCheck } from "./ownership.ts";
+import { mayReportAsOwnPod, podOwnership } from "./ownership.ts";
+import { guardPrescale } from "./prescale-guard.ts";
 import { kubernetesScaleBackend } from "./scale-backend.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { tokenReviewAuth } from "./token-review.ts";
@@ -27,7 +28,7 @@ export interface KubernetesParts {
   leader: LeaseElector;
   auth: Authenticator;
   mayReport: (principal: Principal, report: Report) => Promise<boolean>;
-  beforeApi: (app: Hono) => void;
+  beforeApi: (app: Hono, controller: Controller) => void;
   /** Once the server listens: watch policies, elect a leader, write status. */
   start(controller: Controller, url: string): Promise<void>;
   /** Stops writing status, watching and leading (the lease is released). */
@@ -63,9 +64,11 @@ export function kubernetesParts(
     cacheTtlMs: config.SWELL_TOKEN_CACHE_TTL,
     log,
   });
-  const mayReport = podOwnershipCheck(kc, { cacheTtlMs: config.SWELL_TOKEN_CACHE_TTL, log });
+  const belongs = podOwnership(kc, { cacheTtlMs: config.SWELL_TOKEN_CACHE_TTL, log });
+  const mayReport = mayReportAsOwnPod(belongs);
   let watch: PolicyWatch | undefined;
   let status: StatusWriter | undefined;
+  let lastSummary = "";
 
   return {
     identity,
@@ -73,17 +76,19 @@ export function kubernetesParts(
     leader,
     auth,
     mayReport,
-    beforeApi(app) {
-      app.use(
-        REPORTS_PATH,
-        forwardReportsToLeader({
-          identity,
-          isLeader: () => leader.isLeader(),
-          leaderUrl: () => leader.leaderUrl(),
-          registry,
-          timeoutMs: config.SWELL_FORWARD_TIMEOUT,
-        }),
-      );
+    beforeApi(app, controller) {
+      const forward = forwardReportsToLeader({
+        identity,
+        isLeader: () => leader.isLeader(),
+        leaderUrl: () => leader.leaderUrl(),
+        registry,
+        timeoutMs: config.SWELL_FORWARD_TIMEOUT,
+      });
+      const prescale = "/v1/workloads/:namespace/:name/prescale";
+      app.use(prescale, guardPrescale({ auth, belongs, controller }));
+      // Reports and floors go to the leader, whose decisions are applied.
+      app.use(REPORTS_PATH, forward);
+      app.use(prescale, forward);
     },
     async start(controller, url) {
       advertised =
@@ -99,15 +104,16 @@ export function kubernetesParts(
         namespace: config.SWELL_WATCH_NAMESPACE,
         onChange: (r) => {
           controller.setPolicies(r.effective);
-          log.info(
-            {
-              workloads: r.effective.map((p) => `${p.metadata.namespace}/${p.spec.targetRef.name}`),
-              refused: [...r.byUid.values()]
-                .filter((p) => p.invalid || p.conflict)
-                .map((p) => `${p.object.metadata?.namespace}/${p.object.metadata?.name}`),
-            },
-            "policies",
-          );
+          // Status writes come back through the watch: log only when the outcome changed.
+          const summary = {
+            workloads: r.effective.map((p) => `${p.metadata.namespace}/${p.spec.targetRef.name}`),
+            refused: [...r.byUid.values()]
+              .filter((p) => p.invalid || p.conflict)
+              .map((p) => `${p.object.metadata?.namespace}/${p.object.metadata?.name}`),
+          };
+          const text = JSON.stringify(summary);
+          if (text !== lastSummary) log.info(summary, "policies");
+          lastSummary = text;
         },
         log,
       });

@@ -260,4 +260,10 @@ describe("npm run simulate (the real CLI)", () => {
     );
     expect(err.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("an unknown trace exits 2 and names the built-ins", async () => {
+    const err = await cli(["--trace", "no-such-trace.csv"]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('"no-such-trace.csv" is neither a built-in trace (step, spike,');
+  });
 });

@@ -118,5 +118,13 @@ export function parseTraceCsv(text: string, name: string): Trace {
 
 export function loadTrace(spec: string, seed: number): Trace {
   if ((BUILTIN_NAMES as string[]).includes(spec)) return builtinTrace(spec as BuiltinTrace, seed);
-  return parseTraceCsv(readFileSync(spec, "utf8"), basename(spec).replace(/\.csv$/i, ""));
+  let text: string;
+  try {
+    text = readFileSync(spec, "utf8");
+  } catch {
+    throw new Error(
+      `"${spec}" is neither a built-in trace (${BUILTIN_NAMES.join(", ")}) nor a readable CSV file`,
+    );
+  }
+  return parseTraceCsv(text, basename(spec).replace(/\.csv$/i, ""));
 }

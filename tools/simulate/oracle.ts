@@ -1,9 +1,14 @@
 /**
  * The oracle: perfect foresight of the trace, the same model, cold start and SLO. Its
- * replicaSeconds is a proven lower bound: no policy that keeps every request's queueing delay
- * within the SLO (in this model, at this step) pays fewer replica-seconds, starting replicas
+ * replicaSeconds is a proven lower bound: no policy that serves every request (none dropped)
+ * within the SLO, in this model at this step, pays fewer replica-seconds, starting replicas
  * included. It also yields a schedule that attains nearly that bound, which the simulator replays
  * (starting each replica one cold start before it is needed) to draw its timeline.
+ *
+ * "Within the SLO" in a FIFO queue: by the end of each step every request older than the SLO has
+ * been served, i.e. for every earlier step a, the capacity of the steps after a covers what
+ * arrived after a and is due by now (served work is the least of arrivals up to a plus capacity
+ * since a, over all a).
  *
  * The bound, in two steps.
  *

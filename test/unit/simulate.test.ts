@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KPA_DEFAULTS, kpaScaler } from "../../tools/simulate/kpa.ts";
-import { type ModelOptions, runModel } from "../../tools/simulate/model.ts";
+import { ChunkQueue, type ModelOptions, runModel } from "../../tools/simulate/model.ts";
+import { oracleSchedule } from "../../tools/simulate/oracle.ts";
 import { ORACLE_FACTOR, type TraceResult, verdict } from "../../tools/simulate/report.ts";
 import { DEFAULTS, POLICY_NAMES, simulate } from "../../tools/simulate/run.ts";
 import { BUILTIN_NAMES, builtinTrace, parseTraceCsv } from "../../tools/simulate/traces.ts";
@@ -56,6 +58,60 @@ describe("the oracle", () => {
       }
     }
     expect(checked).toBeGreaterThan(5);
+  });
+});
+
+describe("the oracle's bound, against every schedule (brute force on small cases)", () => {
+  // 1 s steps, SLO one step, cold start 2 steps, 1 request/s per replica, no warm-up.
+  const o: ModelOptions = {
+    serviceRate: 1,
+    coldStartSeconds: 2,
+    sloMs: 1000,
+    queueCap: 1e9,
+    stepMs: 1000,
+    warmupSeconds: 0,
+  };
+  const N = 6;
+  const K = 4;
+
+  /** Does ready(i) = r[i] serve every request within the SLO (FIFO, as the model does)? */
+  function meetsSlo(rps: number[], r: number[]): boolean {
+    const q = new ChunkQueue();
+    for (let i = 0; i < N; i++) {
+      q.push(i * 1000, rps[i] as number);
+      q.serve(r[i] as number);
+      const head = q.headTime();
+      if (head !== undefined && (i + 1) * 1000 - head > o.sloMs) return false;
+    }
+    return true;
+  }
+
+  it("no schedule that meets the SLO pays less than the bound, and the oracle's own schedule meets it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: N, maxLength: N }),
+        (rps) => {
+          const schedule = oracleSchedule(rps, o);
+          let cheapest = Number.POSITIVE_INFINITY;
+          const r = Array(N).fill(1);
+          for (let code = 0; code < K ** N; code++) {
+            let c = code;
+            for (let i = 0; i < N; i++) {
+              r[i] = 1 + (c % K);
+              c = Math.floor(c / K);
+            }
+            if (!meetsSlo(rps, r)) continue;
+            // what it pays: a replica ready at step u exists from step u - coldStart on
+            let paid = 0;
+            for (let i = 0; i < N; i++) paid += Math.max(...r.slice(i, i + 3));
+            cheapest = Math.min(cheapest, paid);
+          }
+          expect(schedule.lowerBoundReplicaSeconds).toBeLessThanOrEqual(cheapest);
+          expect(meetsSlo(rps, Array.from(schedule.needed))).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 

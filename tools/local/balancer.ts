@@ -89,7 +89,10 @@ export async function startBalancer(opts: {
       attempt();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Idle client connections are kept longer than clients keep them (undici: 4 s), as cloud load
+  // balancers do (60 s): the client closes first, so it never reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -122,6 +122,29 @@ describe("errors are problem+json", () => {
   });
 
   it.each([
+    ["over the limit", 100, 413],
+    ["within the limit", 2, 201],
+  ])("a chunked body (no content-length) %s → %i", async (_case, nameLength, status) => {
+    const body = JSON.stringify({ name: "x".repeat(nameLength), qty: 1 });
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${ctx.server}/items`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (b) => (text += b));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on("error", reject);
+      req.write(body.slice(0, 10));
+      req.end(body.slice(10));
+    });
+    expect(answer.status).toBe(status);
+    if (status === 413) expect(JSON.parse(answer.body).status).toBe(413);
+  });
+
+  it.each([
     ["empty body", "", "request body is empty; expected JSON"],
     ["invalid JSON", "{nope", "request body is not valid JSON"],
     ["wrong type", '{"name":"a","qty":"2"}', "qty: "],

@@ -128,6 +128,7 @@ describe("local stack (npm start)", () => {
     expect(t.sent).toBeGreaterThanOrEqual(790);
     expect(Object.fromEntries(stats.errorKinds), "5xx or failed requests").toEqual({});
     expect(t.ok + t.tooMany).toBe(t.sent);
+    expect(stats.tooManyWithoutRetryAfter, "429 answers must carry Retry-After").toBe(0);
 
     const firstUp = samples.find((s) => (s.v.currentReplicas ?? 0) > 1);
     expect(firstUp, "the worker never scaled up").toBeDefined();

@@ -54,7 +54,7 @@ process.stdout.write(
   [
     `sent         ${t.sent}`,
     `2xx          ${t.ok}`,
-    `429          ${t.tooMany}`,
+    `429          ${t.tooMany}${stats.tooManyWithoutRetryAfter ? ` (${stats.tooManyWithoutRetryAfter} without Retry-After)` : ""}`,
     `other errors ${t.errors}${stats.errorKinds.size ? ` (${[...stats.errorKinds].map(([k, n]) => `${k}: ${n}`).join(", ")})` : ""}`,
     `latency p50  ${ms(t.p50Ms)}`,
     `latency p99  ${ms(t.p99Ms)}`,

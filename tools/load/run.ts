@@ -46,6 +46,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
         await res.arrayBuffer();
         const outcome: Outcome =
           res.status >= 200 && res.status < 300 ? "ok" : res.status === 429 ? "tooMany" : "error";
+        if (res.status === 429 && !res.headers.has("retry-after")) stats.tooManyWithoutRetryAfter++;
         stats.done(sentAt, outcome, performance.now() - t0, String(res.status));
       })
       .catch((err: Error & { cause?: { code?: string } }) =>

@@ -14,6 +14,8 @@ export class LoadStats {
   readonly seconds: SecondStats[] = [];
   /** Errors by kind ("503", "ECONNRESET", "timeout", …), for the summary. */
   readonly errorKinds = new Map<string, number>();
+  /** 429 answers that did not say when to come back (a well-behaved server always does). */
+  tooManyWithoutRetryAfter = 0;
 
   #second(t: number): SecondStats {
     const i = Math.max(0, Math.floor(t));

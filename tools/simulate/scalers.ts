@@ -33,8 +33,8 @@ const targetRef = { apiVersion: "apps/v1", kind: "Deployment", name: "simulated"
 
 /**
  * The swell policy the simulator runs by default; docs/simulator.md explains each choice. In short:
- * size on arrivals with 8% headroom, scale up at once on any increase, scale down as soon as demand
- * is 10% below the current size (no stabilization window: panic holds the size through a surge and
+ * size on arrivals with 8% headroom, scale up at once when demand is 5% over the current size,
+ * scale down as soon as it is 10% below (no stabilization window: panic holds the size through a surge and
  * the backlog rule holds it while a queue drains), forecast steady rises one cold start ahead.
  */
 export function swellPolicyInput(o: ScalerOptions): ScalingPolicySpecInput {
@@ -46,7 +46,7 @@ export function swellPolicyInput(o: ScalerOptions): ScalingPolicySpecInput {
     windowSeconds: 5,
     coldStartSeconds: o.coldStartSeconds,
     behavior: {
-      scaleUp: { stabilizationWindowSeconds: 0, tolerance: 0 },
+      scaleUp: { stabilizationWindowSeconds: 0, tolerance: 0.05 },
       scaleDown: { stabilizationWindowSeconds: 0, tolerance: 0.1 },
     },
     panic: { windowSeconds: 3, threshold: 1.5, stableWindowSeconds: 10 },

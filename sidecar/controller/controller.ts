@@ -243,7 +243,8 @@ export class Controller {
     const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
     w.lastAggregate = agg;
     this.#expirePods(w, now);
-    w.history.push({ t: now, pods: agg.pods, signals: agg.signals });
+    // `ready` lets the policy extrapolate from the pods that reported to all ready replicas.
+    w.history.push({ t: now, pods: agg.pods, ready: w.scale.readyReplicas, signals: agg.signals });
     const horizon = now - historyHorizonMs(w.policy.spec);
     const firstKept = w.history.findIndex((p) => p.t >= horizon);
     if (firstKept > 0) w.history.splice(0, firstKept);

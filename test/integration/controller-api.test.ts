@@ -41,7 +41,7 @@ function setup(now: { t: number }) {
   const built = buildController({
     config: cfg.value,
     policies: policies.policies,
-    backend: memoryBackend({ "default/worker": 2 }),
+    backend: memoryBackend({ "default/worker": 1 }),
     leader: singleInstance("test"),
     auth: sharedTokenAuth(TOKEN),
     logger: createLogger({ name: "test", level: "info", destination: sink }),

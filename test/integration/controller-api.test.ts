@@ -26,7 +26,7 @@ spec:
   metrics: [{ name: requestRate, averageValue: 10 }]
 `;
 
-function setup(now: { t: number }) {
+function setup(now: { t: number }, replicas = 1) {
   const cfg = parseEnv(controllerEnv, { SWELL_TOKEN: TOKEN });
   if (!cfg.ok) throw new Error(cfg.problems.join("\n"));
   const policies = parsePolicies(POLICY, "test.yaml");
@@ -41,7 +41,7 @@ function setup(now: { t: number }) {
   const built = buildController({
     config: cfg.value,
     policies: policies.policies,
-    backend: memoryBackend({ "default/worker": 1 }),
+    backend: memoryBackend({ "default/worker": replicas }),
     leader: singleInstance("test"),
     auth: sharedTokenAuth(TOKEN),
     logger: createLogger({ name: "test", level: "info", destination: sink }),
@@ -146,6 +146,35 @@ describe("controller API", () => {
       expect(snapshot(s.controller)).toEqual(before);
     },
   );
+
+  it("does not read a pod that stopped reporting as zero load", async () => {
+    s = setup(now, 4);
+    const send = (uid: string, seq: number) =>
+      request(s.server)
+        .post("/v1/reports")
+        .auth(TOKEN, { type: "bearer" })
+        .send(
+          valid({
+            pod: { name: `worker-${uid}`, uid },
+            seq,
+            window: { start: now.t - 1000, end: now.t },
+            signals: { requestRate: 10 },
+          }),
+        )
+        .expect(202);
+    for (const uid of ["a", "b", "c", "d"]) await send(uid, 1);
+    expect((await s.controller.decideNow("default", "worker"))?.desiredReplicas).toBe(4);
+    // Pods b, c and d go silent past the TTL; a still reports 10/s. Four ready replicas at
+    // a's average is still 40/s: four replicas, not one.
+    for (let i = 2; i <= 12; i++) {
+      now.t += 1000;
+      await send("a", i);
+      await s.controller.decideNow("default", "worker");
+    }
+    const w = await request(s.server).get("/v1/workloads/default/worker").expect(200);
+    expect(w.body.pods).toMatchObject({ reporting: 1, expired: 3 });
+    expect(w.body.desiredReplicas).toBe(4);
+  });
 
   it("names the offending field in a 400", async () => {
     const res = await request(s.server)

@@ -24,6 +24,7 @@ spec:
   minReplicas: 1
   maxReplicas: 10
   metrics: [{ name: requestRate, averageValue: 10 }]
+  behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }
 `;
 
 function setup(now: { t: number }, replicas = 1) {
@@ -166,7 +167,7 @@ describe("controller API", () => {
     expect((await s.controller.decideNow("default", "worker"))?.desiredReplicas).toBe(4);
     // Pods b, c and d go silent past the TTL; a still reports 10/s. Four ready replicas at
     // a's average is still 40/s: four replicas, not one.
-    for (let i = 2; i <= 12; i++) {
+    for (let i = 2; i <= 16; i++) {
       now.t += 1000;
       await send("a", i);
       await s.controller.decideNow("default", "worker");

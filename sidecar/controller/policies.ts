@@ -49,15 +49,21 @@ export function parsePolicies(text: string, file: string): LoadPoliciesResult {
   return problems.length ? { ok: false, problems } : { ok: true, policies };
 }
 
-export async function loadPolicies(file: string): Promise<LoadPoliciesResult> {
-  let text: string;
+/** Reads a file for a config loader: its text, or the one problem line that says why not. */
+export async function readConfigFile(
+  file: string,
+): Promise<{ ok: true; text: string } | { ok: false; problems: string[] }> {
   try {
-    text = await readFile(file, "utf8");
+    return { ok: true, text: await readFile(file, "utf8") };
   } catch (err) {
     return {
       ok: false,
       problems: [`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`],
     };
   }
-  return parsePolicies(text, file);
+}
+
+export async function loadPolicies(file: string): Promise<LoadPoliciesResult> {
+  const read = await readConfigFile(file);
+  return read.ok ? parsePolicies(read.text, file) : read;
 }

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 
@@ -30,23 +29,15 @@ export const LocalStack = z.strictObject({
 export type LocalStack = z.output<typeof LocalStack>;
 
 /**
- * Reads the LocalStack document from a multi-document YAML file, then applies port overrides
+ * Parses the LocalStack document of a multi-document YAML text, then applies port overrides
  * from the environment (`CONTROLLER_PORT`, `<SERVICE>_PORT` such as `API_PORT`), so two stacks
  * can run side by side without editing the file.
  */
-export async function loadLocalStack(
+export function parseLocalStack(
+  text: string,
   file: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ ok: true; stack: LocalStack } | { ok: false; problems: string[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    return {
-      ok: false,
-      problems: [`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`],
-    };
-  }
+): { ok: true; stack: LocalStack } | { ok: false; problems: string[] } {
   const docs = parseAllDocuments(text).map((d) => d.toJS() as { kind?: unknown });
   const doc = docs.find((d) => d?.kind === "LocalStack");
   if (!doc) return { ok: false, problems: [`${file}: no document of kind LocalStack`] };

@@ -10,11 +10,11 @@ import { createRegistry } from "../../services/kit/metrics.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
 import { controllerEnv, resolveToken } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
-import { loadPolicies } from "../../sidecar/controller/policies.ts";
+import { parsePolicies, readConfigFile } from "../../sidecar/controller/policies.ts";
 import { runController } from "../../sidecar/controller/run.ts";
 import { localBackend } from "./backend.ts";
 import { type Balancer, startBalancer } from "./balancer.ts";
-import { loadLocalStack } from "./config.ts";
+import { parseLocalStack } from "./config.ts";
 import { ProcessPool } from "./pool.ts";
 import { liveStatus, statusLines } from "./status.ts";
 
@@ -29,10 +29,11 @@ const fail = (problems: string[]): never => {
   for (const p of problems) process.stderr.write(`config: ${p}\n`);
   process.exit(2);
 };
-const loaded = await loadLocalStack(env.SWELL_LOCAL_CONFIG, process.env);
-if (!loaded.ok) fail(loaded.problems);
-const stack = loaded.ok ? loaded.stack : fail([]);
-const policies = await loadPolicies(env.SWELL_LOCAL_CONFIG);
+const file = await readConfigFile(env.SWELL_LOCAL_CONFIG);
+const text = file.ok ? file.text : fail(file.problems);
+const loaded = parseLocalStack(text, env.SWELL_LOCAL_CONFIG, process.env);
+const stack = loaded.ok ? loaded.stack : fail(loaded.problems);
+const policies = parsePolicies(text, env.SWELL_LOCAL_CONFIG);
 if (!policies.ok) fail(policies.problems);
 
 mkdirSync(env.SWELL_LOG_DIR, { recursive: true });

@@ -1,0 +1,127 @@
+import autocannon from "autocannon";
+import type { BenchContext } from "./context.ts";
+import { BENCH_TOKEN, startController } from "./controller-process.ts";
+import { workloadNames } from "./policies.ts";
+import { cpuSeconds, type Program, startProgram, waitHealthy } from "./proc.ts";
+import { reportRequest, type SimulatedPods } from "./report-load.ts";
+import { median, ratio, rotation } from "./stats.ts";
+
+export interface ControllerResult {
+  /** Reports a second one controller accepted (202), median of the runs. */
+  reportsPerSecond: number;
+  /** p99 latency of a report (ms), median of the runs. */
+  p99Ms: number;
+  p50Ms: number;
+  /** The controller's CPU time per accepted report (µs), and what that makes one busy core take. */
+  cpuUsPerReport: number;
+  reportsPerCpuSecond: number;
+  /** The same load against a bare node:http server that only reads the body: the ceiling here. */
+  baselineRequestsPerSecond: number;
+  ofBaseline: number;
+  pods: number;
+  workloads: number;
+  connections: number;
+  rounds: number;
+  secondsPerRun: number;
+}
+
+const FLEET: SimulatedPods = { pods: 5000, workloads: workloadNames(100) };
+const CONNECTIONS = 32;
+
+/**
+ * Controller ingest: 5,000 simulated pods over 100 workloads posting valid reports (increasing
+ * seq, fresh windows) to a real controller process as fast as it takes them, alternating with
+ * the same load against a bare server.
+ */
+export async function benchController(
+  ctx: BenchContext,
+  controllerEnv: Record<string, string> = {},
+): Promise<ControllerResult> {
+  const rounds = ctx.quick ? 3 : 5;
+  const seconds = ctx.quick ? 4 : 8;
+  const controller = await startController(ctx, FLEET.workloads, controllerEnv);
+  const sinkPort = await ctx.freePort();
+  const sink = startProgram("sink", ctx.entries.of("tools/bench/sink-app.ts"), {
+    PORT: String(sinkPort),
+  });
+  ctx.cleanup.add(sink.stop);
+  const sinkUrl = `http://127.0.0.1:${sinkPort}`;
+  try {
+    await waitHealthy(sink, `${sinkUrl}/healthz`);
+    // One report from every pod first: the controller learns the fleet (and decides on each
+    // new pod) before anything is timed.
+    ctx.progress(
+      `controller: ${FLEET.pods} pods over ${FLEET.workloads.length} workloads say hello`,
+    );
+    const request = reportRequest(BENCH_TOKEN, FLEET);
+    await post(controller.url, request, { amount: FLEET.pods });
+    ctx.progress("controller: warming up");
+    await post(controller.url, request, { duration: 2 });
+    const runs = { controller: [] as Run[], sink: [] as Run[] };
+    const contenders = [
+      { name: "controller" as const, url: controller.url, program: controller.program },
+      { name: "sink" as const, url: sinkUrl, program: sink },
+    ];
+    for (let r = 0; r < rounds; r++) {
+      for (const c of rotation(contenders, r)) {
+        const run = await post(c.url, request, { duration: seconds }, c.program);
+        runs[c.name].push(run);
+        ctx.progress(
+          `controller: round ${r + 1}/${rounds} ${c.name} ${run.rps.toFixed(0)} reports/s, p99 ${run.p99Ms} ms, ${run.cpuUsPerRequest.toFixed(0)} µs CPU each`,
+        );
+      }
+    }
+    const reportsPerSecond = median(runs.controller.map((r) => r.rps));
+    const cpuUsPerReport = median(runs.controller.map((r) => r.cpuUsPerRequest));
+    const baseline = median(runs.sink.map((r) => r.rps));
+    return {
+      reportsPerSecond,
+      p99Ms: median(runs.controller.map((r) => r.p99Ms)),
+      p50Ms: median(runs.controller.map((r) => r.p50Ms)),
+      cpuUsPerReport,
+      reportsPerCpuSecond: ratio(1e6, cpuUsPerReport),
+      baselineRequestsPerSecond: baseline,
+      ofBaseline: ratio(reportsPerSecond, baseline),
+      pods: FLEET.pods,
+      workloads: FLEET.workloads.length,
+      connections: CONNECTIONS,
+      rounds,
+      secondsPerRun: seconds,
+    };
+  } finally {
+    await sink.stop();
+    ctx.cleanup.delete(sink.stop);
+    await controller.stop();
+  }
+}
+
+interface Run {
+  rps: number;
+  /** CPU time of the server per answered request, microseconds. */
+  cpuUsPerRequest: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function post(
+  url: string,
+  request: ReturnType<typeof reportRequest>,
+  how: { duration: number } | { amount: number },
+  program?: Program,
+): Promise<Run> {
+  const cpu0 = program ? await cpuSeconds(program.pid) : 0;
+  const result = await autocannon({ url, connections: CONNECTIONS, requests: [request], ...how });
+  const refused = Object.entries(result.statusCodeStats).filter(([code]) => code !== "202");
+  if (result.errors > 0 || refused.length > 0) {
+    throw new Error(
+      `${url}: ${result.errors} errors; answers other than 202: ${JSON.stringify(Object.fromEntries(refused))}`,
+    );
+  }
+  const cpu = program ? (await cpuSeconds(program.pid)) - cpu0 : Number.NaN;
+  return {
+    cpuUsPerRequest: ratio(cpu * 1e6, result["2xx"]),
+    rps: result["2xx"] / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}

@@ -1,0 +1,86 @@
+// `npm run bench [-- --quick] [-- --json]`: what swell costs, side by side with baselines measured
+// in the same run. Progress on stderr; the table (or one JSON object) on stdout.
+import { type AgentResult, benchAgent } from "./agent.ts";
+import { parseBenchArgs, type SectionName, USAGE } from "./args.ts";
+import { buildEntries } from "./build.ts";
+import { benchContext } from "./context.ts";
+import { benchController, type ControllerResult } from "./controller.ts";
+import { describeMachine } from "./machine.ts";
+import { benchPolicy } from "./policy.ts";
+import { benchReaction, type ReactionResult } from "./reaction.ts";
+import { type BenchResults, benchJson, benchRows } from "./results.ts";
+import { benchScrape, type ScrapeResult } from "./scrape.ts";
+import { benchService, type ServiceResult } from "./service.ts";
+import { formatTable } from "./table.ts";
+
+const parsed = parseBenchArgs(process.argv.slice(2));
+if (!parsed.ok) {
+  process.stderr.write(`bench: ${parsed.problem}\n${USAGE}\n`);
+  process.exit(2);
+}
+const args = parsed.value;
+const wanted = (s: SectionName) => args.only.length === 0 || args.only.includes(s);
+const machine = describeMachine();
+const started = performance.now();
+const log = (line: string) => process.stderr.write(line);
+
+log(
+  `bench: ${args.quick ? "quick" : "full"} run on ${machine.cpus} × ${machine.model}, Node ${machine.node}, load average ${machine.loadAverage.toFixed(1)}\n`,
+);
+log("bench: compiling the programs to out/bench-dist (tsc), as they ship\n");
+const entries = await buildEntries([
+  "services/api/main.ts",
+  "sidecar/agent/main.ts",
+  "sidecar/controller/main.ts",
+  "tools/bench/bare-app.ts",
+  "tools/bench/sink-app.ts",
+]);
+if (entries.problem) log(`bench: running the sources instead: ${entries.problem}\n`);
+const ctx = benchContext(args.quick, entries, log);
+
+let interrupted = false;
+const stopAll = async (signal: NodeJS.Signals) => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  log(`\nbench: ${signal}, stopping the programs it started\n`);
+  await Promise.allSettled([...ctx.cleanup].map((stop) => stop()));
+  process.exit(130);
+};
+process.on("SIGINT", (s) => void stopAll(s));
+process.on("SIGTERM", (s) => void stopAll(s));
+
+const results: BenchResults = { machine, quick: args.quick, entries: entries.kind, failures: [] };
+async function section<T>(name: SectionName, run: () => Promise<T>): Promise<T | undefined> {
+  if (!wanted(name)) return undefined;
+  try {
+    return await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    results.failures.push(`${name}: ${message}`);
+    log(`bench: ${name} failed: ${message}\n`);
+    return undefined;
+  }
+}
+
+results.service = await section<ServiceResult>("service", () => benchService(ctx));
+results.scrape = await section<ScrapeResult>("scrape", () => benchScrape(ctx));
+results.agent = await section<AgentResult>("agent", () => benchAgent(ctx));
+results.controller = await section<ControllerResult>("controller", () => benchController(ctx));
+results.reaction = await section<ReactionResult>("reaction", () => benchReaction(ctx));
+results.policy = await section("policy", () => benchPolicy(ctx));
+
+log(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+if (args.json) {
+  process.stdout.write(`${JSON.stringify(benchJson(results))}\n`);
+} else {
+  const out: string[] = [formatTable(benchRows(results))];
+  if (results.policy) out.push("", "Policy quality (npm run simulate):", "", results.policy.table);
+  out.push(
+    "",
+    `machine: ${machine.cpus} × ${machine.model}, Node ${machine.node}, load average ${machine.loadAverage.toFixed(1)} at the start; programs run as ${entries.kind === "built" ? "compiled JavaScript (out/bench-dist)" : "TypeScript sources"}`,
+    `command: npm run bench${args.quick ? " -- --quick" : ""}`,
+  );
+  for (const f of results.failures) out.push(`FAILED ${f}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+process.exit(results.failures.length > 0 ? 1 : 0);

@@ -1,0 +1,126 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { runLoad } from "../load/run.ts";
+import type { BenchContext } from "./context.ts";
+import { startProgram } from "./proc.ts";
+import { percentile } from "./stats.ts";
+
+export interface ReactionResult {
+  /** From the first request of a step surge to the controller's scale write, over the runs. */
+  p50Ms: number;
+  p95Ms: number;
+  runsMs: number[];
+  surgeRps: number;
+}
+
+interface View {
+  currentReplicas: number | null;
+  readyReplicas: number | null;
+  decisions: { at: string; applied: boolean; currentReplicas: number; desiredReplicas: number }[];
+}
+
+const SURGE_RPS = 100;
+/** A job costs 200 ms and a worker works 4 at once: one replica serves 20 jobs a second. */
+const SURGE_BODY = JSON.stringify({ costMs: 200 });
+
+/**
+ * Reaction time on the local stack (`npm start`: tools/local/main.ts, its controller, pools of
+ * worker and api processes with their agents). Each run waits for the worker to be back at one
+ * replica, then sends a step of SURGE_RPS jobs a second and reads the controller's decision log
+ * for the first applied scale-up after the first request.
+ */
+export async function benchReaction(ctx: BenchContext): Promise<ReactionResult> {
+  const runs = ctx.quick ? 3 : 10;
+  const [cp, ap, wp] = await Promise.all([ctx.freePort(), ctx.freePort(), ctx.freePort()]);
+  const controller = `http://127.0.0.1:${cp}`;
+  const worker = `http://127.0.0.1:${wp}`;
+  const logDir = mkdtempSync(path.join(tmpdir(), "swell-bench-local-"));
+  const stack = startProgram(
+    "local stack",
+    "tools/local/main.ts",
+    {
+      CONTROLLER_PORT: String(cp),
+      API_PORT: String(ap),
+      WORKER_PORT: String(wp),
+      SWELL_LOG_DIR: logDir,
+      SWELL_TOKEN: "swell-bench-token",
+    },
+    { signal: "SIGTERM" },
+  );
+  ctx.cleanup.add(stack.stop);
+  const view = async (): Promise<View> => {
+    const res = await fetch(`${controller}/v1/workloads/default/worker`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return (await res.json()) as View;
+  };
+  const until = async (what: string, timeoutMs: number, ok: (v: View) => boolean) => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (stack.proc.exitCode !== null)
+        throw new Error(`local stack exited:\n${stack.stderrTail()}`);
+      try {
+        if (ok(await view())) return;
+      } catch {
+        // not up yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`reaction: timed out waiting for ${what} (logs in ${logDir})`);
+  };
+  try {
+    ctx.progress(`reaction: starting the local stack (logs in ${logDir})`);
+    await until("the worker to be ready", 60_000, (v) => v.readyReplicas === 1);
+    const runsMs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      await until(
+        "the worker to scale back to one replica",
+        120_000,
+        (v) => v.currentReplicas === 1 && v.readyReplicas === 1,
+      );
+      await sleep(3000); // the agents' windows forget the last surge
+      const stopLoad = new AbortController();
+      const t0 = Date.now();
+      const load = runLoad({
+        target: new URL("/jobs", worker),
+        method: "POST",
+        body: SURGE_BODY,
+        profile: "constant",
+        rps: SURGE_RPS,
+        durationS: 15,
+        timeoutMs: 10_000,
+        maxInFlight: 5000,
+        signal: stopLoad.signal,
+      });
+      let scaledAt: number | undefined;
+      try {
+        while (scaledAt === undefined && Date.now() - t0 < 15_000) {
+          await sleep(50);
+          const write = (await view()).decisions.find(
+            (d) => d.applied && d.desiredReplicas > d.currentReplicas && Date.parse(d.at) >= t0,
+          );
+          if (write) scaledAt = Date.parse(write.at);
+        }
+      } finally {
+        stopLoad.abort();
+        await load;
+      }
+      if (scaledAt === undefined) throw new Error("reaction: no scale-up within 15 s of a surge");
+      runsMs.push(scaledAt - t0);
+      ctx.progress(
+        `reaction: run ${r + 1}/${runs}: scale write ${scaledAt - t0} ms after the first request`,
+      );
+    }
+    return {
+      p50Ms: percentile(runsMs, 50),
+      p95Ms: percentile(runsMs, 95),
+      runsMs,
+      surgeRps: SURGE_RPS,
+    };
+  } finally {
+    await stack.stop();
+    ctx.cleanup.delete(stack.stop);
+  }
+}

@@ -1,0 +1,185 @@
+import type { AgentResult } from "./agent.ts";
+import type { ControllerResult } from "./controller.ts";
+import type { Machine } from "./machine.ts";
+import type { ReactionResult } from "./reaction.ts";
+import type { ScrapeResult } from "./scrape.ts";
+import type { ServiceResult } from "./service.ts";
+import { round } from "./stats.ts";
+import type { Row } from "./table.ts";
+
+/** Everything one run measured; a section that did not run or failed is undefined. */
+export interface BenchResults {
+  machine: Machine;
+  quick: boolean;
+  entries: "built" | "source";
+  failures: string[];
+  service?: ServiceResult;
+  scrape?: ScrapeResult;
+  agent?: AgentResult;
+  controller?: ControllerResult;
+  reaction?: ReactionResult;
+  policy?: { table: string };
+}
+
+/** The JSON object of `--json`, in exactly the issue's shape; a missing figure is null. Pure. */
+export function benchJson(r: BenchResults) {
+  const n = (v: number | undefined, digits: number) =>
+    v === undefined || !Number.isFinite(v) ? null : round(v, digits);
+  return {
+    service: {
+      throughputRatio: n(r.service?.throughputRatio, 3),
+      throughputRatioTracing: n(r.service?.throughputRatioTracing, 3),
+    },
+    scrape: { p50Ms: n(r.scrape?.p50Ms, 2), p99Ms: n(r.scrape?.p99Ms, 2) },
+    agent: {
+      rssMb: n(r.agent?.rssMb, 1),
+      cpuPercent1Hz: n(r.agent?.cpuPercent1Hz, 2),
+      cpuPercent4Hz: n(r.agent?.cpuPercent4Hz, 2),
+      latencyRatio: n(r.agent?.latencyRatio, 3),
+    },
+    controller: {
+      reportsPerSecond: n(r.controller?.reportsPerSecond, 0),
+      p99Ms: n(r.controller?.p99Ms, 1),
+    },
+    reaction: { p50Ms: n(r.reaction?.p50Ms, 0), p95Ms: n(r.reaction?.p95Ms, 0) },
+  };
+}
+
+/** The table's rows, with the issue's targets. Pure. */
+export function benchRows(r: BenchResults): Row[] {
+  const rows: Row[] = [];
+  const { service: s, scrape: sc, agent: a, controller: c, reaction: re } = r;
+  if (s) {
+    const { apps } = s;
+    const how = `median of ${s.rounds} rounds of alternating ${s.secondsPerRun} s runs`;
+    const app = (a: { rps: number; cpuUsPerRequest: number }) =>
+      `${a.rps.toFixed(0)} req/s, ${a.cpuUsPerRequest.toFixed(0)} µs CPU each`;
+    rows.push(
+      {
+        section: "service",
+        figure: "throughputRatio",
+        value: s.throughputRatio,
+        unit: "",
+        target: { op: ">=", value: 0.85 },
+        note: `GET /, CPU bound: api ${app(apps.api)} / bare Hono ${app(apps.bare)}; ${how}`,
+      },
+      {
+        section: "service",
+        figure: "throughputRatioTracing",
+        value: s.throughputRatioTracing,
+        unit: "",
+        note: `api exporting every span over OTLP: ${app(apps.apiTracing)}`,
+      },
+      {
+        section: "service",
+        figure: "cpuRatio",
+        value: s.cpuRatio,
+        unit: "",
+        note: "bare ÷ api CPU per request: the throughput ratio on a core of its own",
+      },
+      {
+        section: "service",
+        figure: "… without access log",
+        value: s.throughputRatioNoAccessLog,
+        unit: "",
+        note: `api at LOG_LEVEL=warn: ${app(apps.apiNoAccessLog)}`,
+      },
+      {
+        section: "service",
+        figure: "… at default capacity",
+        value: s.throughputRatioDefaultCapacity,
+        unit: "",
+        note: `16 slots × 20 ms of work, no pipelining: api ${apps.api20ms.rps.toFixed(0)} / bare ${apps.bare20ms.rps.toFixed(0)} req/s`,
+      },
+    );
+  }
+  if (sc) {
+    const how = `${sc.scrapes} scrapes back to back, ${(sc.bodyBytes / 1024).toFixed(0)} KiB each`;
+    rows.push(
+      { section: "scrape", figure: "p50Ms", value: sc.p50Ms, unit: "ms", note: how },
+      { section: "scrape", figure: "p99Ms", value: sc.p99Ms, unit: "ms", note: how },
+      {
+        section: "scrape",
+        figure: "cpuMsPerScrape",
+        value: sc.cpuMsPerScrape,
+        unit: "ms",
+        note: "api CPU time per scrape, less the same time idle",
+      },
+    );
+  }
+  if (a) {
+    const cpuHow = `agent process, ${a.windows} × ${a.windowSeconds} s while the api serves ${a.loadRps} req/s`;
+    rows.push(
+      {
+        section: "agent",
+        figure: "rssMb",
+        value: a.rssMb,
+        unit: "MiB",
+        target: { op: "<=", value: 60 },
+        note: `peak VmRSS at 1 and 4 Hz; private (RssAnon) ${a.privateMb.toFixed(1)} MiB`,
+      },
+      {
+        section: "agent",
+        figure: "cpuPercent1Hz",
+        value: a.cpuPercent1Hz,
+        unit: "%",
+        target: { op: "<=", value: 2 },
+        note: `% of one core; ${cpuHow}`,
+      },
+      {
+        section: "agent",
+        figure: "cpuPercent4Hz",
+        value: a.cpuPercent4Hz,
+        unit: "%",
+        note: "% of one core, the same at 4 Hz",
+      },
+      {
+        section: "agent",
+        figure: "latencyRatio",
+        value: a.latencyRatio,
+        unit: "",
+        target: { op: "<=", value: 1.05 },
+        note: `api p50 latency with/without the agent (1 Hz), median of ${a.latencyPairs} pairs of ${a.latencySeconds} s; mean ${fmt(a.meanLatencyRatio)}, p99 ${fmt(a.p99LatencyRatio)}`,
+      },
+    );
+  }
+  if (c) {
+    rows.push(
+      {
+        section: "controller",
+        figure: "reportsPerSecond",
+        value: c.reportsPerSecond,
+        unit: "/s",
+        target: { op: ">=", value: 10_000 },
+        note: `${c.pods} pods over ${c.workloads} workloads, ${c.connections} connections, median of ${c.rounds} × ${c.secondsPerRun} s; ${c.cpuUsPerReport.toFixed(0)} µs CPU each (${c.reportsPerCpuSecond.toFixed(0)}/s per busy core); bare server ${c.baselineRequestsPerSecond.toFixed(0)}/s`,
+      },
+      {
+        section: "controller",
+        figure: "p99Ms",
+        value: c.p99Ms,
+        unit: "ms",
+        target: { op: "<=", value: 20 },
+        note: `ingest latency at that load; p50 ${c.p50Ms} ms`,
+      },
+    );
+  }
+  if (re) {
+    const how = `first request of a ${re.surgeRps} jobs/s step to the worker → applied scale-up, local stack, ${re.runsMs.length} runs: ${re.runsMs.join(", ")} ms`;
+    rows.push(
+      { section: "reaction", figure: "p50Ms", value: re.p50Ms, unit: "ms", note: how },
+      {
+        section: "reaction",
+        figure: "p95Ms",
+        value: re.p95Ms,
+        unit: "ms",
+        target: { op: "<=", value: 1000 },
+        note: "",
+      },
+    );
+  }
+  return rows;
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(2) : "n/a";
+}

@@ -17,6 +17,12 @@ export interface AppDeps {
   health: Health;
   /** Largest request body accepted; larger answers 413. */
   maxBodyBytes: number;
+  /**
+   * Paths whose successful requests are routine and logged at debug, like probes: e.g. a
+   * controller's report endpoint, which every pod calls every second. A line per call at info
+   * would cost more than the call itself and bury everything else. Failures stay at info.
+   */
+  routinePaths?: ReadonlySet<string>;
 }
 
 /**
@@ -65,8 +71,9 @@ export function createApp(deps: AppDeps): Hono {
         status: c.res.status,
         duration_ms: Math.round(seconds * 1e6) / 1e3,
       };
-      if (isKitPath) logger.debug(line, "request");
-      else logger.info(line, "request");
+      if (isKitPath || (c.res.status < 400 && deps.routinePaths?.has(c.req.path))) {
+        logger.debug(line, "request");
+      } else logger.info(line, "request");
     }
   });
 

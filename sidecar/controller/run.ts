@@ -5,7 +5,7 @@ import type { Logger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
-import type { Report } from "../protocol/report.ts";
+import { REPORTS_PATH, type Report } from "../protocol/report.ts";
 import { registerControllerApi } from "./api.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import type { ScaleBackend } from "./backend.ts";
@@ -68,6 +68,8 @@ export function buildController(deps: RunControllerDeps): {
     metrics: createHttpMetrics(registry),
     health,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    // Every pod reports every second: an accepted report is routine; a refused one is logged.
+    routinePaths: new Set([REPORTS_PATH]),
   });
   const perPod = config.SWELL_REPORTS_PER_POD_PER_SECOND;
   const limiter = new RateLimiter(perPod, 2 * perPod);

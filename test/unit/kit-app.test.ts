@@ -269,6 +269,37 @@ describe("metrics and access log", () => {
     expect(access[0]).not.toHaveProperty("trace_id"); // no tracing in this test
   });
 
+  it.each([
+    ["a routine path that succeeds", "/items", '{"name":"a","qty":1}', 201, "debug"],
+    ["a routine path that fails", "/items", '{"qty":1}', 400, "info"],
+    ["any other path", "/other", "{}", 202, "info"],
+  ])("logs %s at its level", async (_case, path, body, status, level) => {
+    const lines: Record<string, unknown>[] = [];
+    const registry = createRegistry();
+    const app = createApp({
+      logger: createLogger({
+        name: "test",
+        level: "debug",
+        destination: { write: (s: string) => lines.push(JSON.parse(s)) },
+      }),
+      registry,
+      metrics: createHttpMetrics(registry),
+      health: new Health(),
+      maxBodyBytes: 1024,
+      routinePaths: new Set(["/items"]),
+    });
+    const schema = z.object({ name: z.string(), qty: z.number() });
+    app.post("/items", async (c) => c.json(await parseJsonBody(c, schema), 201));
+    app.post("/other", (c) => c.json({}, 202));
+    await request(http.createServer(getRequestListener(app.fetch)))
+      .post(path)
+      .set("content-type", "application/json")
+      .send(body)
+      .expect(status);
+    const line = lines.find((l) => l.msg === "request" && l.path === path);
+    expect(line?.level).toBe(level);
+  });
+
   it("logs probes at debug, not info", async () => {
     await request(ctx.server).get("/healthz");
     const line = ctx.lines.find((l) => l.msg === "request" && l.path === "/healthz");

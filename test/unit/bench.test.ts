@@ -135,7 +135,13 @@ describe("bench results", () => {
       quick: true,
       entries: "built",
       failures: [],
-      reaction: { p50Ms: 512.4, p95Ms: Number.NaN, runsMs: [512], surgeRps: 100 },
+      reaction: {
+        p50Ms: 512.4,
+        p95Ms: Number.NaN,
+        runsMs: [512],
+        surgeRps: 100,
+        scrapeIntervalMs: 1000,
+      },
     };
     expect(benchJson(r).reaction).toEqual({ p50Ms: 512, p95Ms: null });
     expect(benchRows(r).map((row) => row.figure)).toEqual(["p50Ms", "p95Ms"]);

@@ -67,6 +67,9 @@ results.scrape = await section<ScrapeResult>("scrape", () => benchScrape(ctx));
 results.agent = await section<AgentResult>("agent", () => benchAgent(ctx));
 results.controller = await section<ControllerResult>("controller", () => benchController(ctx));
 results.reaction = await section<ReactionResult>("reaction", () => benchReaction(ctx));
+results.reactionFastScrape = await section<ReactionResult>("reaction", () =>
+  benchReaction(ctx, 500),
+);
 results.policy = await section("policy", () => benchPolicy(ctx));
 
 log(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

@@ -13,6 +13,8 @@ export interface ReactionResult {
   p95Ms: number;
   runsMs: number[];
   surgeRps: number;
+  /** The agents' scrape interval. */
+  scrapeIntervalMs: number;
 }
 
 interface View {
@@ -31,7 +33,11 @@ const SURGE_BODY = JSON.stringify({ costMs: 200 });
  * replica, then sends a step of SURGE_RPS jobs a second and reads the controller's decision log
  * for the first applied scale-up after the first request.
  */
-export async function benchReaction(ctx: BenchContext): Promise<ReactionResult> {
+export async function benchReaction(
+  ctx: BenchContext,
+  /** The agents' SWELL_SCRAPE_INTERVAL in ms; their default (1000) when undefined. */
+  scrapeIntervalMs?: number,
+): Promise<ReactionResult> {
   const runs = ctx.quick ? 3 : 10;
   const [cp, ap, wp] = await Promise.all([ctx.freePort(), ctx.freePort(), ctx.freePort()]);
   const controller = `http://127.0.0.1:${cp}`;
@@ -46,6 +52,8 @@ export async function benchReaction(ctx: BenchContext): Promise<ReactionResult> 
       WORKER_PORT: String(wp),
       SWELL_LOG_DIR: logDir,
       SWELL_TOKEN: "swell-bench-token",
+      // The replicas' agents inherit the stack's environment.
+      ...(scrapeIntervalMs ? { SWELL_SCRAPE_INTERVAL: `${scrapeIntervalMs}ms` } : {}),
     },
     { signal: "SIGTERM" },
   );
@@ -71,7 +79,8 @@ export async function benchReaction(ctx: BenchContext): Promise<ReactionResult> 
     throw new Error(`reaction: timed out waiting for ${what} (logs in ${logDir})`);
   };
   try {
-    ctx.progress(`reaction: starting the local stack (logs in ${logDir})`);
+    const hz = 1000 / (scrapeIntervalMs ?? 1000);
+    ctx.progress(`reaction: starting the local stack, agents at ${hz} Hz (logs in ${logDir})`);
     await until("the worker to be ready", 60_000, (v) => v.readyReplicas === 1);
     const runsMs: number[] = [];
     for (let r = 0; r < runs; r++) {
@@ -118,6 +127,7 @@ export async function benchReaction(ctx: BenchContext): Promise<ReactionResult> 
       p95Ms: percentile(runsMs, 95),
       runsMs,
       surgeRps: SURGE_RPS,
+      scrapeIntervalMs: scrapeIntervalMs ?? 1000,
     };
   } finally {
     await stack.stop();

@@ -18,6 +18,8 @@ export interface BenchResults {
   agent?: AgentResult;
   controller?: ControllerResult;
   reaction?: ReactionResult;
+  /** The same with the agents scraping at 2 Hz: what the scrape interval contributes. */
+  reactionFastScrape?: ReactionResult;
   policy?: { table: string };
 }
 
@@ -163,16 +165,24 @@ export function benchRows(r: BenchResults): Row[] {
       },
     );
   }
-  if (re) {
-    const how = `first request of a ${re.surgeRps} jobs/s step to the worker → applied scale-up, local stack, ${re.runsMs.length} runs: ${re.runsMs.join(", ")} ms`;
+  for (const x of [re, r.reactionFastScrape]) {
+    if (!x) continue;
+    const hz = `${1000 / x.scrapeIntervalMs} Hz`;
+    const section = x === re ? "reaction" : `reaction ${hz}`;
     rows.push(
-      { section: "reaction", figure: "p50Ms", value: re.p50Ms, unit: "ms", note: how },
       {
-        section: "reaction",
-        figure: "p95Ms",
-        value: re.p95Ms,
+        section,
+        figure: "p50Ms",
+        value: x.p50Ms,
         unit: "ms",
-        target: { op: "<=", value: 1000 },
+        note: `first request of a ${x.surgeRps} jobs/s step to the worker → applied scale-up; local stack, agents at ${hz}; ${x.runsMs.length} runs: ${x.runsMs.join(", ")} ms`,
+      },
+      {
+        section,
+        figure: "p95Ms",
+        value: x.p95Ms,
+        unit: "ms",
+        ...(x === re ? { target: { op: "<=" as const, value: 1000 } } : {}),
         note: "",
       },
     );

@@ -18,7 +18,10 @@ const SERVICE_RATE_MEMORY_MS = 600_000;
  * (pods saturated throughout); such a measure replaces what was remembered, even when lower (the
  * app may have slowed down). Otherwise the window's average completion rate per pod, a floor,
  * is raised to the remembered rate: the first second of a surge is only partly saturated and
- * would overstate how many replicas the queue needs.
+ * would overstate how many replicas the queue needs. With neither a saturated measure nor a
+ * remembered one there is no service rate: pods that were never saturated complete what arrives,
+ * which says nothing of what they could complete (seen live: 1.5/s read as the capacity of a
+ * worker that serves 20/s, asking for 27 replicas for one queued job).
  */
 function serviceRate(
   history: readonly AggregatedPoint[],
@@ -49,8 +52,8 @@ function serviceRate(
     return { perPod: measured.perPod, measured };
   }
   const recent = remembered && now - remembered.t <= SERVICE_RATE_MEMORY_MS ? remembered.perPod : 0;
-  const perPod = Math.max(n > 0 ? sum / n : 0, recent);
-  return perPod > 0 ? { perPod } : undefined;
+  if (recent <= 0) return undefined;
+  return { perPod: Math.max(n > 0 ? sum / n : 0, recent) };
 }
 
 /**

@@ -310,9 +310,28 @@ describe("backlog", () => {
       ...settled(10),
       serviceRate: { perPod: 10, t: NOW - 60_000 },
     };
-    // (100 + 600/10) / 10 = 16 with the remembered 10/s; 21 with 8.4/s
+    // (100 + 600/10) / 10 = 16 with the remembered 10/s
     expect(run(p, history, 10, { state: remembered }).desiredReplicas).toBe(16);
-    expect(run(p, history, 10).desiredReplicas).toBe(21);
+  });
+
+  it("does not size a queue on completions of pods never seen saturated", () => {
+    // Unsaturated pods complete what arrives: 8.4/s per pod says nothing of their capacity, and
+    // sizing on it (as 21 replicas here) flapped the live demo from 1 to 12 replicas and back.
+    const history = steady(
+      { requestRate: 100, completionRate: 80, queueLength: 0 },
+      10,
+      59,
+      NOW - 1000,
+    );
+    history.push({
+      t: NOW,
+      pods: 10,
+      ready: 10,
+      signals: { requestRate: 100, completionRate: 100, queueLength: 600 },
+    });
+    const d = run(p, history, 10);
+    expect(d.reason).not.toContain("backlog");
+    expect(d.desiredReplicas).toBeLessThan(21);
   });
 
   it("a saturated interval replaces the remembered service rate, even when lower", () => {

@@ -2,7 +2,7 @@
 // with pods on kwok nodes, controller processes acting as the least-privilege ServiceAccount, and
 // reports sent with pod-bound tokens like the agents' projected ones.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -328,6 +328,56 @@ export function reportLoop(
   };
 }
 
+/**
+ * Every Ready pod of the app reports, as each pod's agent would, a share of the total demand
+ * (total / pods), every 300 ms until stopped; new pods join as they become Ready. (The policy
+ * reads a silent pod as carrying the load of those that report, so one agent for many pods
+ * would multiply the demand.)
+ */
+export function reportAsPods(
+  kc: KubeConfig,
+  namespace: string,
+  app: string,
+  url: () => string,
+  total: () => number,
+): () => Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const agents = new Map<string, FakeAgent>();
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      try {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
+        const ready = list.items.filter(isReady);
+        const known: FakeAgent[] = [];
+        const joining: FakeAgent[] = [];
+        for (const pod of ready) {
+          const uid = pod.metadata?.uid ?? "";
+          const agent = agents.get(uid);
+          if (agent) known.push(agent);
+          else {
+            const fresh = await new FakeAgent(pod, app).init(kc);
+            agents.set(uid, fresh);
+            joining.push(fresh);
+          }
+        }
+        // The pods that reported before send their smaller share first: the other order would
+        // show the controller, for a moment, the old pods' full rates plus the new pods' shares.
+        const share = total() / Math.max(1, known.length + joining.length);
+        await Promise.all(known.map((a) => a.report(url(), share).catch(() => 0)));
+        await Promise.all(joining.map((a) => a.report(url(), share).catch(() => 0)));
+      } catch {
+        // A failed list or token request: try again next round.
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await done;
+  };
+}
+
 export interface ControllerProcess {
   name: string;
   url: string;
@@ -376,7 +426,18 @@ export async function startController(opts: {
     stream?.on("data", (chunk: string) => logs.push(...chunk.split("\n").filter(Boolean)));
   }
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
+    child.once("exit", (code) => {
+      // SWELL_CONTROLLER_LOG_DIR keeps each controller's log for a look after the run.
+      const dir = process.env.SWELL_CONTROLLER_LOG_DIR;
+      if (dir) {
+        mkdir(dir, { recursive: true })
+          .then(() =>
+            writeFile(join(dir, `${opts.namespace}-${opts.name}.log`), `${logs.join("\n")}\n`),
+          )
+          .catch(() => {});
+      }
+      resolve(code);
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   let gone = false;

@@ -1,7 +1,13 @@
 // Two controller processes, one Lease: only the leader writes; a report sent to the follower
 // reaches the leader; SIGKILL of the leader hands over within the lease duration without any
 // decision applied twice; SIGTERM releases the Lease so a successor need not wait.
-import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  CoordinationV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   applyControllerRbac,
@@ -10,13 +16,15 @@ import {
   createWorkload,
   deploymentReplicas,
   eventsAbout,
-  FakeAgent,
+  GROUP,
   installCrd,
+  PLURAL,
   readyPods,
-  reportLoop,
+  reportAsPods,
   startController,
   TEST_LEASE,
   tempDir,
+  VERSION,
   workloadView,
 } from "./controller-harness.ts";
 import { adminKubeConfig, createTestNamespace, waitFor } from "./kube.ts";
@@ -28,8 +36,6 @@ const processes: ControllerProcess[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
 let leader: ControllerProcess;
 let follower: ControllerProcess;
-let agent: FakeAgent;
-let rate = 30;
 let stopReports: () => Promise<void> = async () => {};
 
 const lease = () =>
@@ -46,6 +52,23 @@ async function start(name: string): Promise<ControllerProcess> {
 const rescales = async () =>
   (await eventsAbout(kc, ns, "web")).filter((e) => e.reason === "SuccessfulRescale");
 
+/** The scale steps written, oldest first, from the SuccessfulRescale Events. */
+async function steps(): Promise<{ by: string | undefined; from: number; to: number }[]> {
+  return (await rescales()).map((e) => {
+    const m = /^New size: (\d+) \(from (\d+)\)/.exec(e.note ?? "");
+    return { by: e.reportingInstance, from: Number(m?.[2]), to: Number(m?.[1]) };
+  });
+}
+
+/** One chain of sizes from `from` to `to`, each step written once (no step repeated). */
+function expectChain(list: { from: number; to: number }[], from: number, to: number): void {
+  expect(list.length).toBeGreaterThan(0);
+  expect(list[0]?.from).toBe(from);
+  for (let i = 1; i < list.length; i++) expect(list[i]?.from).toBe(list[i - 1]?.to);
+  for (const step of list) expect(step.to).toBeGreaterThan(step.from);
+  expect(list.at(-1)?.to).toBe(to);
+}
+
 beforeAll(async () => {
   kc = adminKubeConfig();
   await installCrd(kc);
@@ -56,9 +79,7 @@ beforeAll(async () => {
   cleanup.push(tmp.remove);
   kubeconfig = await applyControllerRbac(kc, ns, tmp.dir);
   await createWorkload(kc, ns, "web", 1);
-  const [pod] = await readyPods(kc, ns, "web", 1);
-  if (!pod) throw new Error("no pod");
-  agent = await new FakeAgent(pod, "web").init(kc);
+  await readyPods(kc, ns, "web", 1);
   await Promise.all([start("ctl-a"), start("ctl-b")]);
 });
 afterAll(async () => {
@@ -78,34 +99,42 @@ describe("two controller instances", () => {
     expect((await lease()).metadata?.annotations?.["swell.dev/leader-url"]).toBe(leader.url);
     expect((await lease()).spec?.leaseDurationSeconds).toBe(TEST_LEASE.durationMs / 1000);
     // Both know who leads.
-    await createPolicy(kc, ns, "web", { target: "web", minReplicas: 1, maxReplicas: 6 });
+    await createPolicy(kc, ns, "web", { target: "web", minReplicas: 1, maxReplicas: 3 });
     for (const p of processes) {
-      const view = await waitFor(`${p.name} knows the policy`, () =>
-        workloadView(p.url, ns, "web"),
-      );
-      expect(view.leader).toBe(leader.name);
+      // A follower learns the holder at its next retry after the Lease was created.
+      await waitFor(`${p.name} knows the policy and the leader`, async () => {
+        const view = await workloadView(p.url, ns, "web");
+        return view.leader === leader.name;
+      });
     }
   });
 
   it("scale through the leader only, from reports sent to the follower", async () => {
-    // 30 req/s at 10 per pod: 3 replicas.
-    stopReports = reportLoop(
-      [agent],
+    // 100 req/s at 10 per pod wants 10 replicas: the sizes are the bounds, 3 now and 5 later,
+    // so the steps do not depend on how fast the pods' reports catch up after a scale-up.
+    stopReports = reportAsPods(
+      kc,
+      ns,
+      "web",
       () => follower.url,
-      () => rate,
+      () => 100,
     );
     await waitFor(
       "web at 3 replicas",
       async () => (await deploymentReplicas(kc, ns, "web")).spec === 3,
       30_000,
     );
-    const events = await waitFor("the rescale event", async () => {
-      const e = await rescales();
-      return e.length > 0 ? e : undefined;
+    // Usually one step; more when the demand reached the averaging window over several ticks.
+    const written = await waitFor("the rescale events up to 3", async () => {
+      const list = await steps();
+      return list.at(-1)?.to === 3 ? list : undefined;
     });
-    expect(events.map((e) => e.reportingInstance)).toEqual([leader.name]);
+    expectChain(written, 1, 3);
+    expect(new Set(written.map((w) => w.by))).toEqual(new Set([leader.name]));
     // The leader got the reports (forwarded); the follower decided too, but applied nothing.
-    expect((await workloadView(leader.url, ns, "web")).pods.known).toBe(1);
+    await waitFor("the leader hearing from the 3 pods", async () => {
+      return (await workloadView(leader.url, ns, "web")).pods.reporting === 3;
+    });
     const followerView = await workloadView(follower.url, ns, "web");
     expect(followerView.decisions.some((d) => d.applied)).toBe(false);
     const metrics = await (await fetch(`${follower.url}/metrics`)).text();
@@ -114,6 +143,7 @@ describe("two controller instances", () => {
 
   it("hand over within the lease duration when the leader is SIGKILLed, applying no decision twice", async () => {
     const before = await deploymentReplicas(kc, ns, "web");
+    const byOldLeader = (await steps()).length;
     const transitions = (await lease()).spec?.leaseTransitions ?? 0;
     const killedAt = Date.now();
     await leader.stop("SIGKILL");
@@ -129,40 +159,43 @@ describe("two controller instances", () => {
     expect((await lease()).spec?.leaseTransitions).toBe(transitions + 1);
     expect((await lease()).metadata?.annotations?.["swell.dev/leader-url"]).toBe(follower.url);
 
-    // Same demand: the new leader reads 3 and has nothing to apply.
+    // Same demand, same bounds: the new leader reads 3 and has nothing to apply.
     await waitFor("the new leader deciding", async () => {
       const v = await workloadView(follower.url, ns, "web");
       return v.leader === follower.name && v.pods.reporting > 0;
     });
     await new Promise((r) => setTimeout(r, 2000));
-    expect(await deploymentReplicas(kc, ns, "web")).toEqual(before);
-    expect(await rescales()).toHaveLength(1);
+    const after = await deploymentReplicas(kc, ns, "web");
+    expect([after.spec, after.generation]).toEqual([before.spec, before.generation]);
+    expect(await steps()).toHaveLength(byOldLeader);
 
-    // New demand: the new leader scales on from where the old one left off.
-    rate = 50;
+    // Room to grow (the watch brings the change): the new leader scales on from where the old
+    // one left off.
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: "web",
+        body: { spec: { maxReplicas: 5 } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
     await waitFor(
       "web at 5 replicas",
       async () => (await deploymentReplicas(kc, ns, "web")).spec === 5,
       30_000,
     );
     await new Promise((r) => setTimeout(r, 1000));
-    // One chain of sizes, each step written once: the first by the old leader, the rest (the
-    // averaging window may take 3 → 5 in more than one step) by the new one.
-    const steps = (await rescales()).map((e) => {
-      const m = /^New size: (\d+) \(from (\d+)\)/.exec(e.note ?? "");
-      return { by: e.reportingInstance, from: Number(m?.[2]), to: Number(m?.[1]) };
-    });
-    expect(steps[0]).toEqual({ by: leader.name, from: 1, to: 3 });
-    expect(steps.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < steps.length; i++) {
-      expect(steps[i]?.by).toBe(follower.name);
-      expect(steps[i]?.from).toBe(steps[i - 1]?.to);
-      expect(steps[i]?.to).toBeGreaterThan(steps[i]?.from ?? 0);
-    }
-    expect(steps.at(-1)?.to).toBe(5);
+    // One chain of sizes, each step written once: 1 → 3 by the old leader, 3 → 5 by the new one.
+    const all = await steps();
+    expectChain(all, 1, 5);
+    expect(all.slice(byOldLeader).length).toBeGreaterThan(0);
+    expect(new Set(all.slice(byOldLeader).map((w) => w.by))).toEqual(new Set([follower.name]));
     // Every write changed the Deployment's spec once: one generation per step.
     expect((await deploymentReplicas(kc, ns, "web")).generation).toBe(
-      (before.generation ?? 0) + steps.length - 1,
+      (before.generation ?? 0) + all.length - byOldLeader,
     );
     await readyPods(kc, ns, "web", 5);
   });

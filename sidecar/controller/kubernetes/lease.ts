@@ -135,12 +135,15 @@ export class LeaseElector implements LeaderElector {
 
   /** One round of client-go's tryAcquireOrRenew; true when this instance holds the lease. */
   async tryAcquireOrRenew(): Promise<boolean> {
+    // The term is counted from before the write was sent: a slow answer (a busy event loop)
+    // must not stretch it past the moment a follower may take over.
+    const started = this.#clock();
     const ok = await this.#attempt().catch((err: unknown) => {
       this.#opts.log.warn({ err: apiMessage(err) }, "lease acquire/renew failed");
       return false;
     });
     if (ok) {
-      this.#renewedAt = this.#clock();
+      this.#renewedAt = started;
       this.#setLeading(true);
     } else if (this.#leading && this.#clock() - this.#renewedAt >= this.#opts.renewDeadlineMs) {
       this.#setLeading(false);

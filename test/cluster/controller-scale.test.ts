@@ -218,6 +218,23 @@ describe("the controller on Kubernetes", () => {
     }
   });
 
+  it("scales with neither of two policies on one workload, and says so on both", async () => {
+    // "other" has a policy (max 2) and one pod reporting little; this one alone would make it 2.
+    await createPolicy(kc, ns, "other-floor", { target: "other", minReplicas: 2, maxReplicas: 4 });
+    for (const [name, peer] of [
+      ["other", "other-floor"],
+      ["other-floor", "other"],
+    ] as const) {
+      const s = await waitFor(`${name}: a ConflictingAutoscaler condition`, async () => {
+        const st = await policyStatus(kc, ns, name);
+        return condition(st, "AbleToScale")?.reason === "ConflictingAutoscaler" ? st : undefined;
+      });
+      expect(condition(s, "AbleToScale")?.message).toContain(`ScalingPolicy ${peer} also targets`);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await deploymentReplicas(kc, ns, "other")).spec).toBe(1);
+  });
+
   it("explains a policy the CRD schema lets through but swell's schema refuses", async () => {
     // minReplicas > maxReplicas: each field is valid alone, so only zod sees it.
     await createPolicy(kc, ns, "upside-down", {

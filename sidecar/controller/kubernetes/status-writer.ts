@@ -76,7 +76,9 @@ export class StatusWriter {
       return;
     }
     const now = new Date((clock ?? Date.now)()).toISOString();
-    for (const [uid, r] of this.#deps.resolution().byUid) {
+    const { byUid } = this.#deps.resolution();
+    for (const uid of this.#written.keys()) if (!byUid.has(uid)) this.#written.delete(uid);
+    for (const [uid, r] of byUid) {
       const ns = r.object.metadata?.namespace ?? "default";
       const w = r.policy ? controller.workload(ns, r.policy.spec.targetRef.name) : undefined;
       const target = r.policy ? { namespace: ns, ...r.policy.spec.targetRef } : undefined;

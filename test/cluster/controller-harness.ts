@@ -340,9 +340,16 @@ export function reportAsPods(
   app: string,
   url: () => string,
   total: () => number,
-): () => Promise<void> {
+): { stop: () => Promise<void>; statuses: Map<number, number> } {
   const core = kc.makeApiClient(CoreV1Api);
   const agents = new Map<string, FakeAgent>();
+  // How the controller answered, by HTTP status (0: no answer).
+  const statuses = new Map<number, number>();
+  const send = (a: FakeAgent, share: number) =>
+    a
+      .report(url(), share)
+      .catch(() => 0)
+      .then((status) => statuses.set(status, (statuses.get(status) ?? 0) + 1));
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
@@ -364,17 +371,20 @@ export function reportAsPods(
         // The pods that reported before send their smaller share first: the other order would
         // show the controller, for a moment, the old pods' full rates plus the new pods' shares.
         const share = total() / Math.max(1, known.length + joining.length);
-        await Promise.all(known.map((a) => a.report(url(), share).catch(() => 0)));
-        await Promise.all(joining.map((a) => a.report(url(), share).catch(() => 0)));
+        await Promise.all(known.map((a) => send(a, share)));
+        await Promise.all(joining.map((a) => send(a, share)));
       } catch {
         // A failed list or token request: try again next round.
       }
       await new Promise((r) => setTimeout(r, 300));
     }
   })();
-  return async () => {
-    stopped = true;
-    await done;
+  return {
+    statuses,
+    async stop() {
+      stopped = true;
+      await done;
+    },
   };
 }
 

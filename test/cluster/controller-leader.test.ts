@@ -36,7 +36,7 @@ const processes: ControllerProcess[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
 let leader: ControllerProcess;
 let follower: ControllerProcess;
-let stopReports: () => Promise<void> = async () => {};
+let reports: ReturnType<typeof reportAsPods> | undefined;
 
 const lease = () =>
   kc
@@ -83,7 +83,7 @@ beforeAll(async () => {
   await Promise.all([start("ctl-a"), start("ctl-b")]);
 });
 afterAll(async () => {
-  await stopReports();
+  await reports?.stop();
   for (const p of processes) await p.stop("SIGKILL");
   for (const c of cleanup.reverse()) await c().catch(() => {});
 });
@@ -112,7 +112,7 @@ describe("two controller instances", () => {
   it("scale through the leader only, from reports sent to the follower", async () => {
     // 100 req/s at 10 per pod wants 10 replicas: the sizes are the bounds, 3 now and 5 later,
     // so the steps do not depend on how fast the pods' reports catch up after a scale-up.
-    stopReports = reportAsPods(
+    reports = reportAsPods(
       kc,
       ns,
       "web",
@@ -153,6 +153,9 @@ describe("two controller instances", () => {
       20_000,
     );
     const handover = Date.now() - killedAt;
+    // Meanwhile the follower could not hand reports to anyone: it said so (503, Retry-After)
+    // rather than taking them silently; before and after, they were taken (202).
+    expect([...(reports?.statuses.keys() ?? [])].sort()).toEqual([202, 503]);
     // The follower waits out the lease from the last renewal it saw (at most one retry period
     // before the kill), then takes it at its next retry.
     expect(handover).toBeLessThan(TEST_LEASE.durationMs + 2 * TEST_LEASE.retryPeriodMs + 1000);
@@ -201,7 +204,7 @@ describe("two controller instances", () => {
   });
 
   it("release the Lease on SIGTERM, so a new instance leads at once", async () => {
-    await stopReports();
+    await reports?.stop();
     expect(await follower.stop("SIGTERM")).toBe(0);
     const released = await lease();
     expect(released.spec?.holderIdentity ?? "").toBe("");

@@ -251,6 +251,13 @@ describe("the controller on Kubernetes", () => {
     expect(events.map((e) => e.reason)).toContain("InvalidPolicy");
   });
 
+  it("never logs a token (a JWT starts with eyJ)", () => {
+    expect(controller.logs.length).toBeGreaterThan(0);
+    expect(controller.logs.filter((l) => l.includes("eyJ") || l.includes(webAgent.token))).toEqual(
+      [],
+    );
+  });
+
   it("never reads or writes with more rights than rbac.yaml grants (no Forbidden in its log)", () => {
     expect(controller.logs.filter((l) => /forbidden|HTTP 403/i.test(l))).toEqual([]);
   });

@@ -367,7 +367,9 @@ describe("server-side dry run, strict field validation", () => {
   const problems = (stderr: string) =>
     stderr
       .split("\n")
-      .filter((l) => l && !/is missing the kubectl\.kubernetes\.io\/last-applied-configuration/.test(l));
+      .filter(
+        (l) => l && !/is missing the kubectl\.kubernetes\.io\/last-applied-configuration/.test(l),
+      );
   const yamlOf = (objs: K8sObject[]) => objs.map((o) => stringify(o)).join("---\n");
 
   beforeAll(async () => {

@@ -92,19 +92,8 @@ async function missingFromImage(program: string): Promise<string[]> {
     .map(([name, file]) => `${name} (imported by ${file})`);
 }
 
-it.each(PROGRAMS.filter((p) => p !== "tools/load/main.ts"))(
-  "%s imports only node builtins and production dependencies",
-  async (program) => {
-    expect(await missingFromImage(program)).toEqual([]);
-  },
-);
-
-// KNOWN BUG, kept visible: tools/load/report.ts imports tools/chart/chart.ts (vega, vega-lite,
-// @resvg/resvg-js: dev dependencies) statically, so the load Job's program cannot start in the
-// runtime image. The fix belongs to tools/load: import the chart module lazily, only for
-// --report. This test then fails, and becomes a plain `it` in the list above.
-it.fails("KNOWN BUG: tools/load/main.ts imports only production dependencies", async () => {
-  expect(await missingFromImage("tools/load/main.ts")).toEqual([]);
+it.each(PROGRAMS)("%s imports only node builtins and production dependencies", async (program) => {
+  expect(await missingFromImage(program)).toEqual([]);
 });
 
 it("the check sees a dev dependency where one is imported (the benchmarks use autocannon)", async () => {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { lineChartSvg, type Panel, svgToPng } from "../chart/chart.ts";
+import type { Panel } from "../chart/chart.ts";
 import type { LoadArgs } from "./args.ts";
 import type { ReplicaSample } from "./replicas.ts";
 import { type LoadStats, percentile } from "./stats.ts";
@@ -96,6 +96,9 @@ export async function writeLoadReport(
     replicas,
   };
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  // The chart libraries are dev dependencies: loaded only for a report, so the load generator
+  // itself runs from the production image (the k8s load Job).
+  const { lineChartSvg, svgToPng } = await import("../chart/chart.ts");
   const svg = await lineChartSvg({
     title: `${args.method} ${args.target.pathname}: ${args.profile} to ${args.rps}/s`,
     xTitle: "seconds",

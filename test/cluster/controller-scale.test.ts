@@ -3,8 +3,10 @@
 // (kwok brings the new pods to Ready), writes status and Events, refuses reports from pods of
 // another workload, leaves a Deployment an HPA also targets alone, and explains an invalid policy.
 import {
+  ApiextensionsV1Api,
   AppsV1Api,
   AutoscalingV2Api,
+  CustomObjectsApi,
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -309,5 +311,116 @@ describe("the /scale backend, against a concurrent change of replicas", () => {
     });
     expect((await deploymentReplicas(kc, ns, "plain")).spec).toBe(4);
     expect(backend.trouble(target)).toBeUndefined();
+  });
+});
+
+describe("the /scale backend, for any kind with a scale subresource", () => {
+  it("resizes a StatefulSet, with readyReplicas from its status", async () => {
+    const labels = { app: "db" };
+    await kc.makeApiClient(AppsV1Api).createNamespacedStatefulSet({
+      namespace: ns,
+      body: {
+        metadata: { name: "db" },
+        spec: {
+          serviceName: "db",
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: "db", image: "registry.k8s.io/pause:3.10" }] },
+          },
+        },
+      },
+    });
+    const backend = kubernetesScaleBackend(kc, apiDiscovery(kc), new Registry());
+    const target = { namespace: ns, apiVersion: "apps/v1", kind: "StatefulSet", name: "db" };
+    await waitFor(
+      "db with 1 ready replica",
+      async () => (await backend.get(target)).readyReplicas === 1,
+    );
+    await backend.set(target, 2, "test");
+    const status = await waitFor("db with 2 ready replicas", async () => {
+      const st = await backend.get(target);
+      return st.readyReplicas === 2 ? st : undefined;
+    });
+    expect(status.replicas).toBe(2);
+  });
+
+  it("resizes a custom resource found by discovery, and refuses a kind without /scale", async () => {
+    const group = `scale-${ns}.swell.dev`;
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    await ext.createCustomResourceDefinition({
+      body: {
+        metadata: { name: `gizmos.${group}` },
+        spec: {
+          group,
+          scope: "Namespaced",
+          names: { plural: "gizmos", singular: "gizmo", kind: "Gizmo", listKind: "GizmoList" },
+          versions: [
+            {
+              name: "v1",
+              served: true,
+              storage: true,
+              subresources: {
+                scale: {
+                  specReplicasPath: ".spec.replicas",
+                  statusReplicasPath: ".status.replicas",
+                },
+              },
+              schema: {
+                openAPIV3Schema: {
+                  type: "object",
+                  properties: {
+                    spec: { type: "object", properties: { replicas: { type: "integer" } } },
+                    status: { type: "object", properties: { replicas: { type: "integer" } } },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    cleanup.push(() => ext.deleteCustomResourceDefinition({ name: `gizmos.${group}` }));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await waitFor("a Gizmo stored", () =>
+      custom.createNamespacedCustomObject({
+        group,
+        version: "v1",
+        namespace: ns,
+        plural: "gizmos",
+        body: {
+          apiVersion: `${group}/v1`,
+          kind: "Gizmo",
+          metadata: { name: "g" },
+          spec: { replicas: 2 },
+        },
+      }),
+    );
+    const backend = kubernetesScaleBackend(kc, apiDiscovery(kc), new Registry());
+    const target = { namespace: ns, apiVersion: `${group}/v1`, kind: "Gizmo", name: "g" };
+    expect(await backend.get(target)).toEqual({ replicas: 2, readyReplicas: 0 });
+    await backend.set(target, 5, "test");
+    const g = (await custom.getNamespacedCustomObject({
+      group,
+      version: "v1",
+      namespace: ns,
+      plural: "gizmos",
+      name: "g",
+    })) as { spec: { replicas: number } };
+    expect(g.spec.replicas).toBe(5);
+
+    // Kinds without a /scale are refused before any write: the core group, then a Role.
+    await expect(
+      backend.get({ namespace: ns, apiVersion: "v1", kind: "ConfigMap", name: "x" }),
+    ).rejects.toThrow(/core API group/);
+    await expect(
+      backend.get({
+        namespace: ns,
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        name: "x",
+      }),
+    ).rejects.toThrow(/no \/scale subresource/);
   });
 });

@@ -13,6 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScaleTarget } from "../../sidecar/controller/backend.ts";
 import { apiDiscovery } from "../../sidecar/controller/kubernetes/discovery.ts";
 import {
   kubernetesScaleBackend,
@@ -314,6 +315,27 @@ describe("the /scale backend, against a concurrent change of replicas", () => {
   });
 });
 
+/**
+ * get then set, again after a conflict, as the controller's ticks do: a workload's controller
+ * writing its status also moves the resourceVersion that the write carries.
+ */
+async function resize(
+  backend: ReturnType<typeof kubernetesScaleBackend>,
+  target: ScaleTarget,
+  n: number,
+) {
+  await waitFor(`${target.kind} ${target.name} set to ${n}`, async () => {
+    await backend.get(target);
+    return backend.set(target, n, "test").then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ScaleConflictError) return false;
+        throw err;
+      },
+    );
+  });
+}
+
 describe("the /scale backend, for any kind with a scale subresource", () => {
   it("resizes a StatefulSet, with readyReplicas from its status", async () => {
     const labels = { app: "db" };
@@ -338,7 +360,7 @@ describe("the /scale backend, for any kind with a scale subresource", () => {
       "db with 1 ready replica",
       async () => (await backend.get(target)).readyReplicas === 1,
     );
-    await backend.set(target, 2, "test");
+    await resize(backend, target, 2);
     const status = await waitFor("db with 2 ready replicas", async () => {
       const st = await backend.get(target);
       return st.readyReplicas === 2 ? st : undefined;
@@ -400,7 +422,7 @@ describe("the /scale backend, for any kind with a scale subresource", () => {
     const backend = kubernetesScaleBackend(kc, apiDiscovery(kc), new Registry());
     const target = { namespace: ns, apiVersion: `${group}/v1`, kind: "Gizmo", name: "g" };
     expect(await backend.get(target)).toEqual({ replicas: 2, readyReplicas: 0 });
-    await backend.set(target, 5, "test");
+    await resize(backend, target, 5);
     const g = (await custom.getNamespacedCustomObject({
       group,
       version: "v1",

@@ -80,15 +80,16 @@ export function createApp(deps: AppDeps): Hono {
   const tooLarge = () => problems.payloadTooLarge(deps.maxBodyBytes).toResponse();
   const limitStreamed = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
   app.use("*", async (c, next) => {
-    // A declared length is checked from the header alone. Hono's bodyLimit reads
-    // `c.req.raw.body` first, which makes the Node adapter build a web Request and stream for
-    // every request (GETs too): a small POST measured 2 to 3 times the CPU. Only a chunked
-    // body, whose size is known once read, goes through it.
+    // GET and HEAD carry no body (a fetch Request drops it). Any other request's declared
+    // length is checked from the header alone: Hono's bodyLimit reads `c.req.raw.body` first,
+    // which makes the Node adapter build a web Request and stream for every request, and a
+    // small POST measured 2 to 3 times the CPU. Only a chunked body, whose size is known once
+    // read, goes through it.
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
       return Number(length) > deps.maxBodyBytes ? tooLarge() : next();
     }
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     return limitStreamed(c, next);
   });
 

@@ -122,6 +122,13 @@ export function benchRows(r: BenchResults): Row[] {
       },
       {
         section: "agent",
+        figure: "… young gen capped",
+        value: a.smallYoungGeneration.rssMb,
+        unit: "MiB",
+        note: `peak VmRSS at 4 Hz with NODE_OPTIONS=--max-semi-space-size=1; private ${a.smallYoungGeneration.privateMb.toFixed(1)} MiB, CPU ${a.smallYoungGeneration.cpuPercent4Hz.toFixed(2)} %`,
+      },
+      {
+        section: "agent",
         figure: "cpuPercent1Hz",
         value: a.cpuPercent1Hz,
         unit: "%",

@@ -243,8 +243,9 @@ export class Controller {
     const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
     w.lastAggregate = agg;
     this.#expirePods(w, now);
-    // `ready` lets the policy extrapolate from the pods that reported to all ready replicas.
-    w.history.push({ t: now, pods: agg.pods, ready: w.scale.readyReplicas, signals: agg.signals });
+    // All ready replicas: the policy brackets those that did not report (new or silent).
+    const ready = w.scale.readyReplicas;
+    w.history.push({ t: now, pods: agg.pods, ready, signals: agg.signals });
     const horizon = now - historyHorizonMs(w.policy.spec);
     const firstKept = w.history.findIndex((p) => p.t >= horizon);
     if (firstKept > 0) w.history.splice(0, firstKept);

@@ -74,10 +74,12 @@ export function backlogReplicas(
   const { policy, history, now } = input;
   if (!policy.backlog) return undefined;
   const from = now - BACKLOG_RATE_WINDOW_MS;
-  const queue = totals(history, "queueLength", ready).at(-1);
+  // What is known: a pod that did not report adds nothing to the backlog (HPA: missing pods
+  // count as 0 when scaling up, and this rule only ever adds).
+  const queue = totals(history, "queueLength", ready, 0).at(-1);
   if (!queue || queue.t <= from || queue.v <= 0) return undefined;
   // Arrivals now (the newest report's rate), not a window average.
-  const rates = totals(history, "requestRate", ready);
+  const rates = totals(history, "requestRate", ready, 0);
   const newest = rates.at(-1);
   if (!newest || newest.t <= from) return undefined;
   const arrivingNow = newest.v;

@@ -56,14 +56,23 @@ function metricViews(
   const views: MetricView[] = [];
   const missing: SignalName[] = [];
   for (const m of policy.metrics) {
-    const samples = totals(history, m.name, ready);
+    // Ready pods that did not report are bracketed as the HPA does (replica_calculator.go): at 0
+    // they cannot cause a scale-up, at the target they cannot allow a scale-down. So a replica
+    // just started is not counted at the busy pods' average, and a silent one is not zero load.
+    const samples = totals(history, m.name, ready, 0);
     const avg = windowAverage(samples, from, now);
     if (avg === undefined) {
       missing.push(m.name);
       continue;
     }
-    let raw = avg / m.averageValue;
-    let text = `${m.name} ${fmt(avg)} (avg ${policy.windowSeconds}s) / ${fmt(m.averageValue)} per pod = ${fmt(raw)}`;
+    const filled = windowAverage(totals(history, m.name, ready, m.averageValue), from, now) ?? avg;
+    const low = avg / m.averageValue;
+    const high = filled / m.averageValue;
+    let raw = Math.min(Math.max(input.currentReplicas, low), high);
+    let text = `${m.name} ${fmt(avg)} (avg ${policy.windowSeconds}s) / ${fmt(m.averageValue)} per pod = ${fmt(low)}`;
+    if (high > low) {
+      text += ` (${fmt(high)} with the pods not reporting at target; keep within: ${fmt(raw)})`;
+    }
     const view: MetricView = {
       name: m.name,
       target: m.averageValue,

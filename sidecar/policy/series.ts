@@ -7,7 +7,7 @@ import type { AggregatedPoint } from "./types.ts";
 
 export interface Sample {
   t: number;
-  /** the signal's total over the workload's ready pods (extrapolated) */
+  /** the signal's total: reporting pods' sum plus the fill for ready pods that did not report */
   v: number;
   /** reporting pods */
   pods: number;
@@ -17,15 +17,16 @@ export interface Sample {
 export const MISSING_POD_GRACE_MS = 10_000;
 
 /**
- * The workload-wide total of `signal` at each point. The sum covers only the pods that reported;
- * ready pods that did not are counted at the reporting pods' average (they get the same share of
- * traffic), never as zero. Pods that never reported yet (just became ready) are not extrapolated:
- * reading their share early would double-count the old pods' rates right after a scale-up.
+ * The workload-wide total of `signal` at each point: the sum over the pods that reported, plus
+ * `fill` for each ready pod that did not (pods that never reported, or went silent). Callers
+ * bracket the truth the way the HPA does (replica_calculator.go): `fill` 0 for the least the
+ * workload can be seeing, the per-pod target for the most it may be asked to carry.
  */
 export function totals(
   history: readonly AggregatedPoint[],
   signal: SignalName,
   readyNow: number,
+  fill: number,
 ): Sample[] {
   const out: Sample[] = [];
   for (let i = 0; i < history.length; i++) {
@@ -42,8 +43,8 @@ export function totals(
       }
       expected = Math.min(recent, readyNow);
     }
-    const n = Math.max(p.pods, expected);
-    out.push({ t: p.t, v: (sum / p.pods) * n, pods: p.pods });
+    const missing = Math.max(0, expected - p.pods);
+    out.push({ t: p.t, v: sum + missing * fill, pods: p.pods });
   }
   return out;
 }

@@ -173,8 +173,28 @@ describe("controller API", () => {
       await s.controller.decideNow("default", "worker");
     }
     const w = await request(s.server).get("/v1/workloads/default/worker").expect(200);
+    console.log(JSON.stringify(w.body.pods), w.body.decisions[0].reason);
     expect(w.body.pods).toMatchObject({ reporting: 1, expired: 3 });
     expect(w.body.desiredReplicas).toBe(4);
+  });
+
+  it("does not count replicas that have not reported yet at the reporters' average", async () => {
+    // Three ready replicas, two of them just started and not reporting yet; the old one reports
+    // the whole 30/s it saw. That is 30/s of demand (3 replicas), not 3 × 30/s (9 replicas).
+    s = setup(now, 3);
+    for (let seq = 1; seq <= 5; seq++) {
+      now.t += 1000;
+      await request(s.server)
+        .post("/v1/reports")
+        .auth(TOKEN, { type: "bearer" })
+        .send(
+          valid({ seq, window: { start: now.t - 1000, end: now.t }, signals: { requestRate: 30 } }),
+        )
+        .expect(202);
+      await s.controller.decideNow("default", "worker");
+    }
+    const w = await request(s.server).get("/v1/workloads/default/worker").expect(200);
+    expect(w.body.desiredReplicas).toBe(3);
   });
 
   it("names the offending field in a 400", async () => {

@@ -117,10 +117,50 @@ describe("demand-based sizing (HPA algorithm: desired = ceil(current × value / 
 });
 
 describe("silent pods and missing data", () => {
-  it("a ready pod that stopped reporting counts at the others' average, not as zero", () => {
+  it("a ready pod that stopped reporting is not read as zero load", () => {
     const history = steady({ requestRate: 300 }, 3).map((p) => ({ ...p, ready: 4 }));
     // 3 of 4 ready pods report 100/s each: the workload gets 400/s, on 4 pods → keep 4
     expect(run(policy(), history, 4).desiredReplicas).toBe(4);
+  });
+
+  it.each([
+    // HPA replica_calculator.go: pods without metrics count at 0 for a scale-up, at the target
+    // for a scale-down; between the two, the current size stays.
+    {
+      name: "two of three just started, the old one saw 300/s: no scale-up on an average",
+      reporting: 1,
+      ready: 3,
+      sum: 300,
+      current: 3,
+      want: 3,
+    },
+    {
+      name: "three of four silent, one saw 100/s: no scale-down below the silent at target",
+      reporting: 1,
+      ready: 4,
+      sum: 100,
+      current: 4,
+      want: 4,
+    },
+    {
+      name: "the reporters alone ask for more: scale up on what is known",
+      reporting: 1,
+      ready: 2,
+      sum: 500,
+      current: 2,
+      want: 5,
+    },
+    {
+      name: "low even with the silent at target: scale down that far",
+      reporting: 2,
+      ready: 6,
+      sum: 20,
+      current: 6,
+      want: 5,
+    },
+  ])("missing pods bracketed: $name", ({ reporting, ready, sum, current, want }) => {
+    const history = steady({ requestRate: sum }, reporting).map((p) => ({ ...p, ready }));
+    expect(run(policy(), history, current, { readyReplicas: ready }).desiredReplicas).toBe(want);
   });
 
   it("without `ready` on the points, a pod that reported recently is still counted", () => {

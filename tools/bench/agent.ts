@@ -9,6 +9,8 @@ import { cpuPercent, mean, median, percentile, ratio } from "./stats.ts";
 export interface AgentResult {
   /** Peak resident set size of the agent process over the measured windows (1 Hz and 4 Hz). */
   rssMb: number;
+  /** Peak VmRSS over the 1 Hz windows alone. */
+  rss1HzMb: number;
   /** Peak private resident memory (RssAnon): RSS less the shared pages of the node binary. */
   privateMb: number;
   /** The agent at 4 Hz run with NODE_OPTIONS=--max-semi-space-size=1. */
@@ -132,8 +134,10 @@ export async function benchAgent(ctx: BenchContext): Promise<AgentResult> {
       ctx.progress(
         `agent: ${hz} Hz: ${cpu.toFixed(2)} % CPU, peak RSS ${peakRss.toFixed(1)} MiB (private ${peakAnon.toFixed(1)})`,
       );
-      if (hz === 1) result.cpuPercent1Hz = cpu;
-      else result.cpuPercent4Hz = cpu;
+      if (hz === 1) {
+        result.cpuPercent1Hz = cpu;
+        result.rss1HzMb = peakRss;
+      } else result.cpuPercent4Hz = cpu;
       if (hz === 4) await stopAgent();
       else {
         // Latency with and without the agent at 1 Hz, in adjacent windows: the ratio of each

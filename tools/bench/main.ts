@@ -67,8 +67,8 @@ results.scrape = await section<ScrapeResult>("scrape", () => benchScrape(ctx));
 results.agent = await section<AgentResult>("agent", () => benchAgent(ctx));
 results.controller = await section<ControllerResult>("controller", () => benchController(ctx));
 results.reaction = await section<ReactionResult>("reaction", () => benchReaction(ctx));
-results.reactionFastScrape = await section<ReactionResult>("reaction", () =>
-  benchReaction(ctx, 500),
+results.reactionAgentDefault = await section<ReactionResult>("reaction", () =>
+  benchReaction(ctx, 1000),
 );
 results.policy = await section("policy", () => benchPolicy(ctx));
 

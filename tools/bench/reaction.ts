@@ -13,8 +13,8 @@ export interface ReactionResult {
   p95Ms: number;
   runsMs: number[];
   surgeRps: number;
-  /** The agents' scrape interval. */
-  scrapeIntervalMs: number;
+  /** The agents' scrape interval; undefined: as `npm start` runs them. */
+  scrapeIntervalMs: number | undefined;
 }
 
 interface View {
@@ -35,7 +35,7 @@ const SURGE_BODY = JSON.stringify({ costMs: 200 });
  */
 export async function benchReaction(
   ctx: BenchContext,
-  /** The agents' SWELL_SCRAPE_INTERVAL in ms; their default (1000) when undefined. */
+  /** The agents' SWELL_SCRAPE_INTERVAL in ms; the local stack's own setting when undefined. */
   scrapeIntervalMs?: number,
 ): Promise<ReactionResult> {
   const runs = ctx.quick ? 3 : 10;
@@ -79,8 +79,10 @@ export async function benchReaction(
     throw new Error(`reaction: timed out waiting for ${what} (logs in ${logDir})`);
   };
   try {
-    const hz = 1000 / (scrapeIntervalMs ?? 1000);
-    ctx.progress(`reaction: starting the local stack, agents at ${hz} Hz (logs in ${logDir})`);
+    const agents = scrapeIntervalMs
+      ? `agents at ${1000 / scrapeIntervalMs} Hz`
+      : "agents as npm start runs them";
+    ctx.progress(`reaction: starting the local stack, ${agents} (logs in ${logDir})`);
     await until("the worker to be ready", 60_000, (v) => v.readyReplicas === 1);
     const runsMs: number[] = [];
     for (let r = 0; r < runs; r++) {
@@ -127,7 +129,7 @@ export async function benchReaction(
       p95Ms: percentile(runsMs, 95),
       runsMs,
       surgeRps: SURGE_RPS,
-      scrapeIntervalMs: scrapeIntervalMs ?? 1000,
+      scrapeIntervalMs,
     };
   } finally {
     await stack.stop();

@@ -65,8 +65,8 @@ export class LeaseElector implements LeaderElector {
   #observedAt = 0;
   #leading = false;
   #renewedAt = 0;
-  #lease: V1Lease | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #inflight: Promise<unknown> | undefined;
   #stopped = false;
   readonly #listeners = new Set<(leading: boolean) => void>();
 
@@ -114,7 +114,10 @@ export class LeaseElector implements LeaderElector {
     clearTimeout(this.#timer);
     const wasLeading = this.#leading;
     this.#setLeading(false);
-    if (wasLeading && this.#lease) await this.#release(this.#lease);
+    // A renewal still in flight would land after a release read before it, or make the
+    // release's resourceVersion stale: let it finish first.
+    await this.#inflight;
+    if (wasLeading || this.#observed?.holder === this.identity) await this.#release();
   }
 
   #validHolder(): Observed | undefined {
@@ -134,7 +137,14 @@ export class LeaseElector implements LeaderElector {
   }
 
   /** One round of client-go's tryAcquireOrRenew; true when this instance holds the lease. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  tryAcquireOrRenew(): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false);
+    const round = this.#round();
+    this.#inflight = round;
+    return round;
+  }
+
+  async #round(): Promise<boolean> {
     // The term is counted from before the write was sent: a slow answer (a busy event loop)
     // must not stretch it past the moment a follower may take over.
     const started = this.#clock();
@@ -142,6 +152,7 @@ export class LeaseElector implements LeaderElector {
       this.#opts.log.warn({ err: apiMessage(err) }, "lease acquire/renew failed");
       return false;
     });
+    if (this.#stopped) return false;
     if (ok) {
       this.#renewedAt = started;
       this.#setLeading(true);
@@ -206,7 +217,6 @@ export class LeaseElector implements LeaderElector {
   }
 
   #observe(lease: V1Lease, now: number): void {
-    this.#lease = lease;
     this.#observed = {
       holder: lease.spec?.holderIdentity ?? "",
       url: lease.metadata?.annotations?.[LEADER_URL_ANNOTATION],
@@ -216,12 +226,16 @@ export class LeaseElector implements LeaderElector {
     this.#observedAt = now;
   }
 
-  async #release(lease: V1Lease): Promise<void> {
-    const now = new V1MicroTime(this.#clock());
+  /** Empties the holder if it is still this instance; a conflict means a fresh read and a retry. */
+  async #release(attempts = 3): Promise<void> {
+    const { name, namespace } = this.#opts;
     try {
+      const lease = await this.#api.readNamespacedLease({ name, namespace });
+      if (lease.spec?.holderIdentity !== this.identity) return;
+      const now = new V1MicroTime(this.#clock());
       await this.#api.replaceNamespacedLease({
-        name: this.#opts.name,
-        namespace: this.#opts.namespace,
+        name,
+        namespace,
         body: {
           ...lease,
           spec: {
@@ -235,7 +249,7 @@ export class LeaseElector implements LeaderElector {
       });
       this.#opts.log.info({ identity: this.identity }, "released the lease");
     } catch (err) {
-      // A 409 means someone else wrote it since: nothing of ours left to release.
+      if (apiStatus(err) === 409 && attempts > 1) return this.#release(attempts - 1);
       this.#opts.log.warn({ err: apiMessage(err) }, "lease release failed");
     }
   }

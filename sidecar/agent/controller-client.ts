@@ -1,6 +1,7 @@
 import { MAX_REPORT_BYTES, REPORTS_PATH, type Report } from "../protocol/report.ts";
 import { parseRetryAfter } from "./backoff.ts";
 import { fetchErrorReason } from "./fetch-error.ts";
+import type { HttpFetch } from "./http-fetch.ts";
 import type { Post, PostOutcome } from "./sender.ts";
 import type { TokenSource } from "./token.ts";
 
@@ -9,7 +10,8 @@ export interface ControllerClientOptions {
   baseUrl: URL;
   timeoutMs: number;
   token: TokenSource;
-  fetch?: typeof fetch;
+  /** How requests are made: httpFetch() in the agent. */
+  fetch: HttpFetch;
   now?: () => number;
 }
 
@@ -27,7 +29,7 @@ export function reportsUrl(baseUrl: URL): URL {
  */
 export function controllerClient(options: ControllerClientOptions): Post {
   const url = reportsUrl(options.baseUrl);
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch;
   const now = options.now ?? Date.now;
   return async (report: Report, signal: AbortSignal): Promise<PostOutcome> => {
     const body = JSON.stringify(report);

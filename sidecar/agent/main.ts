@@ -9,6 +9,7 @@ import { createShutdown } from "../../services/kit/shutdown.ts";
 import { Agent } from "./agent.ts";
 import { parseAgentConfig } from "./config.ts";
 import { controllerClient, reportsUrl } from "./controller-client.ts";
+import { httpFetch } from "./http-fetch.ts";
 import { createAgentMetrics } from "./metrics.ts";
 import { scraper } from "./scrape.ts";
 import { LatestSender } from "./sender.ts";
@@ -29,9 +30,15 @@ const token: TokenSource =
     ? fileToken(config.token.path, (message) => logger.warn(message))
     : staticToken(config.token.kind === "static" ? config.token.value : undefined);
 
+const request = httpFetch();
 let controllerUp: boolean | undefined;
 const sender = new LatestSender({
-  post: controllerClient({ baseUrl: config.controllerUrl, timeoutMs: config.timeoutMs, token }),
+  post: controllerClient({
+    baseUrl: config.controllerUrl,
+    timeoutMs: config.timeoutMs,
+    token,
+    fetch: request,
+  }),
   // Capped near the controller's pod TTL, so a controller that comes back hears from every pod soon.
   backoff: { baseMs: 100, maxMs: Math.max(2000, config.reportIntervalMs) },
   // Above any seq an earlier agent in this pod sent (one a scrape at most), so a restarted
@@ -74,6 +81,7 @@ const agent = new Agent({
     metricsUrl: config.metricsUrl,
     readyUrl: config.readyUrl,
     timeoutMs: config.timeoutMs,
+    fetch: request,
   }),
   offer: (report) => sender.offer(report),
   metrics,

@@ -1,6 +1,7 @@
 import type { Snapshot } from "./derive.ts";
 import { type Exposition, parseExposition } from "./exposition.ts";
 import { fetchErrorReason } from "./fetch-error.ts";
+import type { HttpFetch } from "./http-fetch.ts";
 
 /** Why a scrape could not read the app's metrics, in a word fit for a label. */
 export type ScrapeFailure = "timeout" | "connection" | "status" | "parse";
@@ -14,7 +15,8 @@ export interface ScrapeOptions {
   /** Readiness URL; undefined: the app counts as ready whenever its metrics answer. */
   readyUrl: URL | undefined;
   timeoutMs: number;
-  fetch?: typeof fetch;
+  /** How requests are made: httpFetch() in the agent. */
+  fetch: HttpFetch;
   now?: () => number;
 }
 
@@ -26,7 +28,7 @@ type Failed = { failure: ScrapeFailure; detail: string };
  * the readiness URL not answering 2xx make it "notReady", with its signals still reported.
  */
 export function scraper(options: ScrapeOptions): (signal: AbortSignal) => Promise<ScrapeResult> {
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch;
   const now = options.now ?? Date.now;
   return async (signal) => {
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]);
@@ -41,7 +43,7 @@ export function scraper(options: ScrapeOptions): (signal: AbortSignal) => Promis
 }
 
 async function readMetrics(
-  doFetch: typeof fetch,
+  doFetch: HttpFetch,
   url: URL,
   signal: AbortSignal,
 ): Promise<{ exposition: Exposition } | Failed> {
@@ -62,7 +64,7 @@ async function readMetrics(
   }
 }
 
-async function isReady(doFetch: typeof fetch, url: URL, signal: AbortSignal): Promise<boolean> {
+async function isReady(doFetch: HttpFetch, url: URL, signal: AbortSignal): Promise<boolean> {
   try {
     const response = await doFetch(url, { signal });
     await response.body?.cancel();

@@ -131,6 +131,11 @@ export class ReportReceiver {
         body += c;
       });
       req.on("end", () => {
+        // A request parsed just before down() must not count as received after it.
+        if (this.#server !== server) {
+          req.socket.destroy();
+          return;
+        }
         if (req.method === "POST" && req.url === "/v1/reports") {
           try {
             this.reports.push({

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { parseDurationMs } from "../../services/kit/config.ts";
+import { AGENT_NODE_FLAGS } from "../../sidecar/agent/node-flags.ts";
 import { ScalingPolicy } from "../../sidecar/protocol/policy.ts";
 import {
   allContainers,
@@ -136,6 +137,8 @@ describe("rendered manifests", () => {
         const agent = spec.initContainers?.find((c: { name: string }) => c.name === "swell-agent");
         expect(agent, `${name} has no swell-agent`).toBeDefined();
         expect(agent.restartPolicy).toBe("Always");
+        // The node flags the local stack and the benchmark run the agent with.
+        expect(agent.args.slice(0, -1), `${name} swell-agent node flags`).toEqual(AGENT_NODE_FLAGS);
         for (const [env, field] of [
           ["SWELL_POD_NAME", "metadata.name"],
           ["SWELL_POD_NAMESPACE", "metadata.namespace"],

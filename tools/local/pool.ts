@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Writable } from "node:stream";
+import { AGENT_NODE_FLAGS } from "../../sidecar/agent/node-flags.ts";
 import type { Balancer } from "./balancer.ts";
 import { freePort } from "./ports.ts";
 
@@ -135,7 +136,7 @@ export class ProcessPool {
       // in order (out of the balancer first), instead of every process at once.
       detached: true,
     });
-    const agent = spawn(process.execPath, [...TS_ARGS, spec.agentEntry], {
+    const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...TS_ARGS, spec.agentEntry], {
       env: {
         ...process.env,
         ...spec.agentEnv,

@@ -50,10 +50,12 @@ export function startProgram(
     stdout?: "null" | "pipe";
     /** How to stop it: SIGKILL (default), or SIGTERM for a program that must drain children. */
     signal?: "SIGKILL" | "SIGTERM";
+    /** Flags for node itself, before the entry. */
+    nodeFlags?: readonly string[];
   } = {},
 ): Program {
   const devNull = openSync("/dev/null", "w");
-  const proc = spawn(process.execPath, [entry], {
+  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), entry], {
     env: { ...process.env, ...env },
     stdio: ["ignore", options.stdout === "pipe" ? "pipe" : devNull, "pipe"],
   });

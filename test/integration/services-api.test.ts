@@ -96,20 +96,19 @@ describe("api with a worker (real processes)", () => {
   });
 
   it("passes the worker's 429 through with Retry-After when its queue is full", async () => {
-    // Fill the worker (1 running, 2 waiting) until it refuses. Posting until the first 429,
-    // rather than exactly three times, keeps jobs left from the earlier tests on a slow
-    // machine from turning this into a race.
-    let refused = false;
-    for (let i = 0; i < 10 && !refused; i++) {
-      const r = await fetch(`${worker.url}/jobs`, { method: "POST", body: '{"costMs":3000}' });
-      refused = r.status === 429;
-      if (!refused) expect(r.status).toBe(202);
+    // Fill the worker (1 running, 2 waiting) through the api until an order is refused. The
+    // refusal checked is the one that happened: checking a later order instead would race
+    // jobs left from the earlier tests, which free a slot when they finish.
+    const order = () => postOrder(api.url, '{"item":"a","quantity":1,"costMs":3000}');
+    let res = await order();
+    for (let i = 1; i < 10 && res.status !== 429; i++) {
+      expect(res.status).toBe(202);
+      res = await order();
     }
-    expect(refused).toBe(true);
-    const res = await postOrder(api.url, '{"item":"a","quantity":1}');
     expect(res.status).toBe(429);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await res.json()) as { detail: string }).detail).toBe("the worker's queue is full");
   });
 
   it("promtool check metrics reports nothing on the real /metrics", async () => {

@@ -118,14 +118,14 @@ export function benchRows(r: BenchResults): Row[] {
         value: a.rssMb,
         unit: "MiB",
         target: { op: "<=", value: 60 },
-        note: `peak VmRSS over 1 and 4 Hz as shipped (1 Hz alone ${a.rss1HzMb.toFixed(1)}); private (RssAnon) ${a.privateMb.toFixed(1)} MiB`,
+        note: `peak VmRSS over 1 and 4 Hz as shipped (1 Hz alone ${a.rss1HzMb.toFixed(1)})`,
       },
       {
         section: "agent",
         figure: "privateMb",
         value: a.privateMb,
         unit: "MiB",
-        note: "peak RssAnon: the RSS less the node binary's pages, which a pod's containers share",
+        note: "peak RssAnon: the RSS less the node binary's pages, which every Node process shares",
       },
       {
         section: "agent",

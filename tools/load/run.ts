@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import { type Profile, sendTimes } from "./profile.ts";
 import { LoadStats, type Outcome } from "./stats.ts";
 
@@ -62,7 +62,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadStats> {
     if (wait > 2) await sleep(wait);
     // Behind schedule: still let responses in between sends. A loop that only sends leaves
     // every answer unread until it catches up, so each send opens yet another connection.
-    else await new Promise((resolve) => setImmediate(resolve));
+    else await setImmediate();
     const now = (performance.now() - start) / 1000;
     const second = Math.floor(now);
     if (second !== lastSecond) {

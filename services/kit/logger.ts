@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { LogLevel } from "./config.ts";
@@ -25,15 +26,57 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
+      // pino's default merge copies the line into the mixin's object; outside a trace there is
+      // nothing to add, and the shared empty object must stay empty.
+      mixinMergeStrategy: (line, fields) =>
+        fields === NO_FIELDS ? line : Object.assign(fields, line),
     },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    options.destination ?? logDestination(),
   );
+}
+
+/**
+ * Stdout, written asynchronously: a line is appended to a buffer and the buffer written by
+ * the thread pool, many lines a write under load, so a request does not wait for a write(2).
+ * pino registers a synchronous flush on the process's `exit` event (every exit but SIGKILL);
+ * `flushLogger` before exiting also waits for a write in flight, keeping the lines in order.
+ */
+export function logDestination(): DestinationStream {
+  // No minimum length: an idle service's line goes out at once (tests and the local stack read
+  // lines as they come), and under load the lines logged while a write is in flight go together.
+  return pino.destination({ dest: 1, sync: false });
+}
+
+/**
+ * Resolves once every line logged so far is written, or after `timeoutMs`. pino's own `flush`
+ * returns at once while a write is still in flight; exiting then would let the synchronous
+ * flush on exit write the newest lines before that older batch.
+ */
+export function flushLogger(logger: Logger, timeoutMs = 1000): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | (DestinationStream & Partial<EventEmitter> & { _writing?: unknown })
+    | undefined;
+  // SonicBoom's `_writing` is private; without it the worst case is lines out of order at exit.
+  if (stream?._writing !== true || typeof stream.once !== "function") {
+    return new Promise((resolve) => logger.flush(() => resolve()));
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    stream.once?.("drain", done);
+  });
 }
 
 /** `trace_id`/`span_id` of the active span, or nothing outside a trace. */
 export function traceFields(): Record<string, string> {
   const span = trace.getActiveSpan();
-  if (!span) return {};
+  if (!span) return NO_FIELDS;
   const ctx = span.spanContext();
-  return isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+  return isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : NO_FIELDS;
 }
+
+/** Shared by every line outside a trace: pino only reads the mixin's result. */
+const NO_FIELDS: Record<string, string> = {};

@@ -84,10 +84,29 @@ export class ArrivalRate {
 
 export type HttpLabels = "method" | "route" | "code";
 
+/** One method, route and status: its requests since the last scrape, and its histogram. */
+interface RouteSeries {
+  labels: Record<HttpLabels, string>;
+  finishedSinceScrape: number;
+  duration: { observe(seconds: number): void };
+}
+
 /** The HTTP metrics of DESIGN.md, registered on `registry`. */
 export interface HttpMetrics {
   requestsTotal: Counter<HttpLabels>;
   requestDuration: Histogram<HttpLabels>;
+  /**
+   * Counts a finished request in `http_requests_total` and `http_request_duration_seconds`.
+   * The series of each method, route and status is made once and kept; the count is a plain
+   * number added to the counter when scraped, which spares a request prom-client's label
+   * validation and hashing for it (the histogram still observes each request).
+   */
+  finished(method: string, route: string, status: number, seconds: number): void;
+  /** Counts a request's arrival (probes and scrapes excluded): `http_requests_received_total`,
+   * `http_requests_in_flight` and the window behind `http_requests_per_second`. */
+  arrived(): void;
+  /** The end of a request that `arrived()`. */
+  departed(): void;
   inFlight: Gauge;
   /** Set from `arrivals` at each scrape. */
   requestsPerSecond: Gauge;
@@ -104,24 +123,83 @@ export function createHttpMetrics(
 ): HttpMetrics {
   const arrivals = options.arrivals ?? new ArrivalRate();
   const labelNames = ["method", "route", "code"] as const;
+  // Plain numbers on the request path, copied into their metrics when scraped.
+  let inFlightNow = 0;
+  let receivedSinceScrape = 0;
+  const all: RouteSeries[] = [];
+  const requestsTotal = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests finished, by method, route pattern and status code.",
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const s of all) {
+        if (s.finishedSinceScrape > 0) this.inc(s.labels, s.finishedSinceScrape);
+        s.finishedSinceScrape = 0;
+      }
+    },
+  });
+  const requestDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request latency from arrival to the response head, in seconds.",
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  // route → method → status → series. Routes are patterns and statuses few, so it stays small.
+  const series = new Map<string, Map<string, Map<number, RouteSeries>>>();
+  const seriesOf = (method: string, route: string, status: number): RouteSeries => {
+    let byMethod = series.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      series.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (!byStatus) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let s = byStatus.get(status);
+    if (!s) {
+      const labels = { method, route, code: String(status) };
+      s = { labels, finishedSinceScrape: 0, duration: requestDuration.labels(labels) };
+      byStatus.set(status, s);
+      all.push(s);
+    }
+    return s;
+  };
+  const received = new Counter({
+    name: "http_requests_received_total",
+    help: "HTTP requests received, counted on arrival (probes and scrapes excluded).",
+    registers: [registry],
+    collect() {
+      if (receivedSinceScrape > 0) this.inc(receivedSinceScrape);
+      receivedSinceScrape = 0;
+    },
+  });
   return {
-    requestsTotal: new Counter({
-      name: "http_requests_total",
-      help: "HTTP requests finished, by method, route pattern and status code.",
-      labelNames,
-      registers: [registry],
-    }),
-    requestDuration: new Histogram({
-      name: "http_request_duration_seconds",
-      help: "HTTP request latency from arrival to the response head, in seconds.",
-      labelNames,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    }),
+    requestsTotal,
+    requestDuration,
+    finished(method, route, status, seconds) {
+      const s = seriesOf(method, route, status);
+      s.finishedSinceScrape++;
+      s.duration.observe(seconds);
+    },
+    arrived() {
+      arrivals.record();
+      receivedSinceScrape++;
+      inFlightNow++;
+    },
+    departed() {
+      inFlightNow--;
+    },
     inFlight: new Gauge({
       name: "http_requests_in_flight",
       help: "HTTP requests being served now (probes and scrapes excluded).",
       registers: [registry],
+      collect() {
+        this.set(inFlightNow);
+      },
     }),
     requestsPerSecond: new Gauge({
       name: "http_requests_per_second",
@@ -132,10 +210,6 @@ export function createHttpMetrics(
       },
     }),
     arrivals,
-    received: new Counter({
-      name: "http_requests_received_total",
-      help: "HTTP requests received, counted on arrival (probes and scrapes excluded).",
-      registers: [registry],
-    }),
+    received,
   };
 }

@@ -32,15 +32,17 @@ export async function listen(
   const handle = getRequestListener(app.fetch as never);
   const active = new Set<http.ServerResponse>();
   let closing: Promise<void> | undefined;
+  // One listener for every response, not a closure per request.
+  function forget(this: http.ServerResponse): void {
+    active.delete(this);
+    // A connection that just went idle would otherwise keep close() waiting.
+    if (closing) setImmediate(() => server.closeIdleConnections());
+  }
   const server = http.createServer((req, res) => {
     // While closing, answer with `Connection: close` so keep-alive clients let go.
     if (closing) res.shouldKeepAlive = false;
     active.add(res);
-    res.on("close", () => {
-      active.delete(res);
-      // A connection that just went idle would otherwise keep close() waiting.
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
+    res.on("close", forget);
     void handle(req, res);
   });
   server.listen(options.port, options.host);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Health } from "./health.ts";
-import type { Logger } from "./logger.ts";
+import { flushLogger, type Logger } from "./logger.ts";
 import type { RunningServer } from "./server.ts";
 
 /**
@@ -99,6 +99,8 @@ export function createShutdown(deps: ShutdownDeps): Shutdown {
       Object.assign({ requests_finished: requestsFinished }, ...hookResults),
       "shutdown complete",
     );
+    // The log is written asynchronously: let the last lines out, in order, before exiting.
+    await flushLogger(deps.logger);
     deps.exit(0);
   }
 

@@ -123,9 +123,16 @@ describe("bench results", () => {
     expect(json).toEqual({
       service: { throughputRatio: null, throughputRatioTracing: null },
       scrape: { p50Ms: null, p99Ms: null },
-      agent: { rssMb: null, cpuPercent1Hz: null, cpuPercent4Hz: null, latencyRatio: null },
+      agent: {
+        rssMb: null,
+        privateMb: null,
+        cpuPercent1Hz: null,
+        cpuPercent4Hz: null,
+        latencyRatio: null,
+      },
       controller: { reportsPerSecond: null, p99Ms: null },
       reaction: { p50Ms: null, p95Ms: null },
+      failures: [],
     });
   });
 
@@ -141,6 +148,7 @@ describe("bench results", () => {
         runsMs: [512],
         surgeRps: 100,
         scrapeIntervalMs: 1000,
+        slowPolls: 0,
       },
     };
     expect(benchJson(r).reaction).toEqual({ p50Ms: 512, p95Ms: null });

@@ -50,15 +50,31 @@ process.on("SIGINT", (s) => void stopAll(s));
 process.on("SIGTERM", (s) => void stopAll(s));
 
 const results: BenchResults = { machine, quick: args.quick, entries: entries.kind, failures: [] };
-async function section<T>(name: SectionName, run: () => Promise<T>): Promise<T | undefined> {
+/** The phase running now, so that even an error nobody awaited is charged to it. */
+let phase = "setup";
+const fail = (message: string) => {
+  results.failures.push(`${phase}: ${message}`);
+  log(`bench: FAILED ${phase}: ${message}\n`);
+};
+process.on("uncaughtException", (err) => fail(`uncaught ${err.stack ?? err.message}`));
+process.on("unhandledRejection", (err) =>
+  fail(`unhandled rejection ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+);
+/** Runs one phase; a failure is recorded with the phase's name and cause, and the rest go on. */
+async function section<T>(
+  name: SectionName,
+  run: () => Promise<T>,
+  label: string = name,
+): Promise<T | undefined> {
   if (!wanted(name)) return undefined;
+  phase = label;
   try {
     return await run();
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    results.failures.push(`${name}: ${message}`);
-    log(`bench: ${name} failed: ${message}\n`);
+    fail(err instanceof Error ? err.message : String(err));
     return undefined;
+  } finally {
+    phase = "between phases";
   }
 }
 
@@ -67,12 +83,17 @@ results.scrape = await section<ScrapeResult>("scrape", () => benchScrape(ctx));
 results.agent = await section<AgentResult>("agent", () => benchAgent(ctx));
 results.controller = await section<ControllerResult>("controller", () => benchController(ctx));
 results.reaction = await section<ReactionResult>("reaction", () => benchReaction(ctx));
-results.reactionAgentDefault = await section<ReactionResult>("reaction", () =>
-  benchReaction(ctx, 1000),
+results.reactionAgentDefault = await section<ReactionResult>(
+  "reaction",
+  () => benchReaction(ctx, 1000),
+  "reaction (agents at 1 Hz)",
 );
 results.policy = await section("policy", () => benchPolicy(ctx));
 
 log(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+// Said again last, so the end of the output names every phase that failed and why.
+for (const f of results.failures) log(`bench: FAILED ${f}\n`);
+if (results.failures.length > 0) log(`bench: ${results.failures.length} failed, exit 1\n`);
 if (args.json) {
   process.stdout.write(`${JSON.stringify(benchJson(results))}\n`);
 } else {

@@ -21,11 +21,15 @@ export async function benchPolicy(ctx: BenchContext): Promise<{ table: string }>
     let err = "";
     p.stdout.on("data", (b) => (out += b));
     p.stderr.on("data", (b) => (err += b));
-    p.on("error", reject);
-    p.on("close", (code) =>
+    p.on("error", (e) => reject(new Error(`cannot run ${SIMULATOR_ENTRY}: ${e.message}`)));
+    p.on("close", (code, signal) =>
       code === 0
         ? resolve({ table: out.trimEnd() })
-        : reject(new Error(`simulate exited ${code}: ${err.slice(-2000)}`)),
+        : reject(
+            new Error(
+              `${SIMULATOR_ENTRY} ${signal ? `killed by ${signal}` : `exited ${code}`}: ${err.slice(-2000).trim() || "(nothing on stderr)"}`,
+            ),
+          ),
     );
   });
 }

@@ -63,13 +63,18 @@ export function startProgram(
   proc.stderr?.on("data", (b: Buffer) => {
     tail = (tail + b.toString()).slice(-4000);
   });
+  // Without a listener a failed spawn would crash the whole bench instead of failing its phase.
+  let spawnError: Error | undefined;
+  proc.on("error", (err) => {
+    spawnError = err;
+  });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${entry}`);
   const pid = proc.pid;
   return {
     name,
     proc,
     pid,
-    stderrTail: () => tail,
+    stderrTail: () => (spawnError ? `${spawnError.message}\n${tail}` : tail),
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
@@ -95,9 +100,10 @@ export async function waitHealthy(
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (program.proc.exitCode !== null) {
+    const { exitCode, signalCode } = program.proc;
+    if (exitCode !== null || signalCode !== null) {
       throw new Error(
-        `${program.name} exited with ${program.proc.exitCode}:\n${program.stderrTail()}`,
+        `${program.name} ${signalCode ? `killed by ${signalCode}` : `exited with ${exitCode}`} before it was healthy:\n${program.stderrTail()}`,
       );
     }
     try {

@@ -15,6 +15,8 @@ export interface ReactionResult {
   surgeRps: number;
   /** The agents' scrape interval; undefined: as `npm start` runs them. */
   scrapeIntervalMs: number | undefined;
+  /** Reads of the decision log that got no answer in time (the controller busy with the surge). */
+  slowPolls: number;
 }
 
 interface View {
@@ -24,6 +26,12 @@ interface View {
 }
 
 const SURGE_RPS = 100;
+/**
+ * How long one read of the decision log may take. With some twenty processes of the local stack
+ * on two cores, the controller answers a read in milliseconds when quiet and has taken over 2 s
+ * in a surge; the reading's own timing does not matter (each decision carries its time).
+ */
+const POLL_TIMEOUT_MS = 5000;
 /** A job costs 200 ms and a worker works 4 at once: one replica serves 20 jobs a second. */
 const SURGE_BODY = JSON.stringify({ costMs: 200 });
 
@@ -58,25 +66,36 @@ export async function benchReaction(
     { signal: "SIGTERM" },
   );
   ctx.cleanup.add(stack.stop);
-  const view = async (): Promise<View> => {
-    const res = await fetch(`${controller}/v1/workloads/default/worker`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    return (await res.json()) as View;
+  const viewUrl = `${controller}/v1/workloads/default/worker`;
+  let slowPolls = 0;
+  /** The worker's view, or the reason there is none (not up yet, slow, an error answer). */
+  const view = async (): Promise<View | Error> => {
+    try {
+      const res = await fetch(viewUrl, { signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
+      if (res.status !== 200) return new Error(`GET ${viewUrl} answered ${res.status}`);
+      return (await res.json()) as View;
+    } catch (err) {
+      if (err instanceof Error && err.name === "TimeoutError") {
+        slowPolls++;
+        return new Error(`GET ${viewUrl} got no answer within ${POLL_TIMEOUT_MS} ms`);
+      }
+      return new Error(`GET ${viewUrl}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   };
   const until = async (what: string, timeoutMs: number, ok: (v: View) => boolean) => {
     const end = Date.now() + timeoutMs;
+    let last: Error | undefined;
     while (Date.now() < end) {
       if (stack.proc.exitCode !== null)
-        throw new Error(`local stack exited:\n${stack.stderrTail()}`);
-      try {
-        if (ok(await view())) return;
-      } catch {
-        // not up yet
-      }
+        throw new Error(`local stack exited ${stack.proc.exitCode}:\n${stack.stderrTail()}`);
+      const v = await view();
+      if (!(v instanceof Error) && ok(v)) return;
+      last = v instanceof Error ? v : undefined;
       await sleep(100);
     }
-    throw new Error(`reaction: timed out waiting for ${what} (logs in ${logDir})`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last read: ${last.message})` : ""}; logs in ${logDir}`,
+    );
   };
   try {
     const agents = scrapeIntervalMs
@@ -106,10 +125,19 @@ export async function benchReaction(
         signal: stopLoad.signal,
       });
       let scaledAt: number | undefined;
+      let last: Error | undefined;
+      const slowBefore = slowPolls;
       try {
+        // A read that is slow or fails is read again (each decision carries its own time, so
+        // a late read does not move the figure); how many were slow is reported.
         while (scaledAt === undefined && Date.now() - t0 < 15_000) {
           await sleep(50);
-          const write = (await view()).decisions.find(
+          const v = await view();
+          if (v instanceof Error) {
+            last = v;
+            continue;
+          }
+          const write = v.decisions.find(
             (d) => d.applied && d.desiredReplicas > d.currentReplicas && Date.parse(d.at) >= t0,
           );
           if (write) scaledAt = Date.parse(write.at);
@@ -118,10 +146,15 @@ export async function benchReaction(
         stopLoad.abort();
         await load;
       }
-      if (scaledAt === undefined) throw new Error("reaction: no scale-up within 15 s of a surge");
+      if (scaledAt === undefined) {
+        throw new Error(
+          `run ${r + 1}/${runs}: no applied scale-up within 15 s of a ${SURGE_RPS} jobs/s surge${last ? ` (last read: ${last.message})` : ""}; logs in ${logDir}`,
+        );
+      }
       runsMs.push(scaledAt - t0);
+      const slow = slowPolls - slowBefore;
       ctx.progress(
-        `reaction: run ${r + 1}/${runs}: scale write ${scaledAt - t0} ms after the first request`,
+        `reaction: run ${r + 1}/${runs}: scale write ${scaledAt - t0} ms after the first request${slow > 0 ? ` (${slow} reads of the decision log took over ${POLL_TIMEOUT_MS} ms and were read again)` : ""}`,
       );
     }
     return {
@@ -130,6 +163,7 @@ export async function benchReaction(
       runsMs,
       surgeRps: SURGE_RPS,
       scrapeIntervalMs,
+      slowPolls,
     };
   } finally {
     await stack.stop();

@@ -12,7 +12,7 @@ import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
-import { startTracing } from "../kit/tracing.ts";
+import { startTracing, tracingEnv } from "../kit/tracing.ts";
 import { submitJob } from "./worker-client.ts";
 
 /**
@@ -25,6 +25,7 @@ const config = loadConfig(
   z.object({
     ...httpServerEnv,
     ...faultEnv,
+    ...tracingEnv,
     POD_NAME: envVars.string().optional(),
     SERVICE_VERSION: envVars.string().optional(),
     WORKER_URL: envVars.httpUrl().default(new URL("http://127.0.0.1:8081")),

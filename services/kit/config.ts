@@ -107,6 +107,17 @@ export const envVars = {
         ? (raw.toLowerCase() as LogLevel)
         : undefined,
     ),
+  /** One of a fixed set of words, as written. */
+  oneOf: <const T extends readonly string[]>(values: T) =>
+    fromString(`one of ${values.join(", ")}`, (raw) =>
+      values.includes(raw) ? (raw as T[number]) : undefined,
+    ),
+  /** A number from 0 to 1, e.g. `0.1`. */
+  ratio: () =>
+    fromString("a number from 0 to 1", (raw) => {
+      const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+      return n >= 0 && n <= 1 ? n : undefined;
+    }),
   /** An absolute http(s) URL. */
   httpUrl: () =>
     fromString("an http(s) URL like http://host:8080", (raw) => {

@@ -1,5 +1,27 @@
 import { createRequire, syncBuiltinESMExports } from "node:module";
-import type { Env } from "./config.ts";
+import { type Env, envVars } from "./config.ts";
+
+/** The samplers OpenTelemetry's `OTEL_TRACES_SAMPLER` names (the SDK reads the variables). */
+export const TRACES_SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/**
+ * The sampling variables, for a service's config schema: the SDK itself only logs a bad value
+ * and samples everything, so a typo would silently cost a full trace per request. Unset, the
+ * SDK samples `parentbased_always_on`: a request whose caller sampled it (or sent no trace
+ * context) is traced, one whose caller did not is not.
+ */
+export const tracingEnv = {
+  OTEL_TRACES_SAMPLER: envVars.oneOf(TRACES_SAMPLERS).optional(),
+  /** The ratio of the `*traceidratio` samplers, 0..1 (the SDK's default 1). */
+  OTEL_TRACES_SAMPLER_ARG: envVars.ratio().optional(),
+};
 
 export interface Tracing {
   /** True when spans are recorded and exported. */
@@ -20,7 +42,8 @@ export interface TracingOptions {
  * client spans and W3C trace context on outgoing `node:http` requests), exporting over OTLP,
  * but only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set:
  * otherwise nothing is loaded into the request path and tracing costs nothing. The exporter is
- * configured by the standard `OTEL_*` variables (protocol, headers, sampler, batch delay).
+ * configured by the standard `OTEL_*` variables (protocol, headers, sampler, batch delay): spans
+ * go out in batches (`OTEL_BSP_*`), sampled as `OTEL_TRACES_SAMPLER` says (see `tracingEnv`).
  *
  * The SDK is imported only when enabled. Call it in `main` before the server is created.
  */

@@ -10,7 +10,7 @@ import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
 import { problems } from "../kit/problem.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
-import { startTracing } from "../kit/tracing.ts";
+import { startTracing, tracingEnv } from "../kit/tracing.ts";
 import { WorkQueue } from "../kit/work-queue.ts";
 
 /**
@@ -24,6 +24,7 @@ const config = loadConfig(
   z.object({
     ...httpServerEnv,
     ...faultEnv,
+    ...tracingEnv,
     POD_NAME: envVars.string().optional(),
     SERVICE_VERSION: envVars.string().optional(),
     WORKER_CONCURRENCY: envVars.positiveInt(10_000).default(4),

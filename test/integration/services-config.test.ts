@@ -13,6 +13,9 @@ describe("a bad config exits 2, one line per problem naming the variable, no sta
     ["worker", { JOB_COST_MS: "70000" }, ["JOB_COST_MS"]],
     ["api", { WORKER_URL: "not a url" }, ["WORKER_URL"]],
     ["api", { LOG_LEVEL: "loud", SHUTDOWN_TIMEOUT: "forever" }, ["LOG_LEVEL", "SHUTDOWN_TIMEOUT"]],
+    ["api", { OTEL_TRACES_SAMPLER: "ratio" }, ["OTEL_TRACES_SAMPLER"]],
+    ["worker", { OTEL_TRACES_SAMPLER_ARG: "10%" }, ["OTEL_TRACES_SAMPLER_ARG"]],
+    ["api", { OTEL_TRACES_SAMPLER_ARG: "1.5" }, ["OTEL_TRACES_SAMPLER_ARG"]],
   ] as const)("%s with %j", async (name, env, variables) => {
     const proc = spawnService(name, env);
     let stderr = "";

@@ -124,3 +124,38 @@ describe("tracing across api → worker (real processes, OTLP receiver on loopba
     expect(receiver.spans.filter((s) => s.service === "api" && s.name === "GET")).toEqual([]);
   });
 });
+
+describe("trace sampling (OTEL_TRACES_SAMPLER, real process, OTLP receiver on loopback)", () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let api: ServiceProcess;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    api = await startService("api", {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0",
+      API_WORK_MS: "0",
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    receiver?.server.close();
+  });
+
+  it("parent-based: a request without trace context follows the ratio (0: no span), one whose caller sampled it is traced in the caller's trace", async () => {
+    for (let i = 0; i < 20; i++) await (await fetch(`${api.url}/`)).arrayBuffer();
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const sampled = `00-${traceId}-00f067aa0ba902b7-01`;
+    const notSampled = `00-${"1".repeat(32)}-00f067aa0ba902b7-00`;
+    await (await fetch(`${api.url}/`, { headers: { traceparent: notSampled } })).arrayBuffer();
+    await (await fetch(`${api.url}/`, { headers: { traceparent: sampled } })).arrayBuffer();
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && !receiver.spans.some((s) => s.traceId === traceId)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // any stray span would be in the same batch
+    expect(receiver.spans.map((s) => [s.name, s.traceId])).toEqual([["GET /", traceId]]);
+  });
+});

@@ -121,7 +121,11 @@ describe("bench results", () => {
   it("--json has exactly the issue's shape, null for what did not run", () => {
     const json = benchJson({ machine, quick: true, entries: "built", failures: [] });
     expect(json).toEqual({
-      service: { throughputRatio: null, throughputRatioTracing: null },
+      service: {
+        throughputRatio: null,
+        throughputRatioTracing: null,
+        throughputRatioTracing10: null,
+      },
       scrape: { p50Ms: null, p99Ms: null },
       agent: {
         rssMb: null,

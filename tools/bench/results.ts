@@ -31,6 +31,7 @@ export function benchJson(r: BenchResults) {
     service: {
       throughputRatio: n(r.service?.throughputRatio, 3),
       throughputRatioTracing: n(r.service?.throughputRatioTracing, 3),
+      throughputRatioTracing10: n(r.service?.throughputRatioTracing10, 3),
     },
     scrape: { p50Ms: n(r.scrape?.p50Ms, 2), p99Ms: n(r.scrape?.p99Ms, 2) },
     agent: {
@@ -75,6 +76,13 @@ export function benchRows(r: BenchResults): Row[] {
         unit: "",
         target: { op: ">=", value: 0.6 },
         note: `api exporting every span over OTLP: ${app(apps.apiTracing)}`,
+      },
+      {
+        section: "service",
+        figure: "throughputRatioTracing10",
+        value: s.throughputRatioTracing10,
+        unit: "",
+        note: `api sampling 10 % (parentbased_traceidratio): ${app(apps.apiTracing10)}`,
       },
       {
         section: "service",

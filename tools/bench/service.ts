@@ -18,6 +18,8 @@ export interface ServiceResult {
   throughputRatio: number;
   /** The same with every span exported over OTLP to a receiver on loopback. */
   throughputRatioTracing: number;
+  /** The same sampling 10 % (`parentbased_traceidratio`, 0.1): the other spans are not recorded. */
+  throughputRatioTracing10: number;
   /** The same with the access log off (LOG_LEVEL=warn): how much of the cost is the log line. */
   throughputRatioNoAccessLog: number;
   /** bare ÷ api server CPU per request: the ratio a dedicated core would give. */
@@ -41,7 +43,14 @@ const DEFAULT_CAPACITY = { API_CONCURRENCY: "16", API_WORK_MS: "20", API_MAX_WAI
 const LOAD = { connections: 32, pipelining: 8 };
 const LOAD_DEFAULT_CAPACITY = { connections: 32, pipelining: 1 };
 
-type ContenderName = "bare" | "api" | "apiTracing" | "apiNoAccessLog" | "bare20ms" | "api20ms";
+type ContenderName =
+  | "bare"
+  | "api"
+  | "apiTracing"
+  | "apiTracing10"
+  | "apiNoAccessLog"
+  | "bare20ms"
+  | "api20ms";
 interface Contender {
   name: ContenderName;
   url: string;
@@ -107,7 +116,7 @@ export async function benchService(ctx: BenchContext): Promise<ServiceResult> {
   };
   try {
     ctx.progress(
-      "service: starting the bare app and the api (plain, with tracing, without access log)",
+      "service: starting the bare app and the api (plain, tracing at 100 % and 10 %, without access log)",
     );
     await compare(
       await Promise.all([
@@ -117,6 +126,13 @@ export async function benchService(ctx: BenchContext): Promise<ServiceResult> {
           ...CAPACITY,
           OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
           OTEL_SERVICE_NAME: "api",
+        }),
+        start("apiTracing10", "services/api/main.ts", {
+          ...CAPACITY,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_SERVICE_NAME: "api",
+          OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+          OTEL_TRACES_SAMPLER_ARG: "0.1",
         }),
         start("apiNoAccessLog", "services/api/main.ts", { ...CAPACITY, LOG_LEVEL: "warn" }),
       ]),
@@ -133,14 +149,22 @@ export async function benchService(ctx: BenchContext): Promise<ServiceResult> {
       LOAD_DEFAULT_CAPACITY,
     );
     const apps = Object.fromEntries(
-      (["bare", "api", "apiTracing", "apiNoAccessLog", "bare20ms", "api20ms"] as const).map((n) => [
-        n,
-        figures(n),
-      ]),
+      (
+        [
+          "bare",
+          "api",
+          "apiTracing",
+          "apiTracing10",
+          "apiNoAccessLog",
+          "bare20ms",
+          "api20ms",
+        ] as const
+      ).map((n) => [n, figures(n)]),
     ) as Record<ContenderName, AppFigures>;
     return {
       throughputRatio: perRound("api", "bare"),
       throughputRatioTracing: perRound("apiTracing", "bare"),
+      throughputRatioTracing10: perRound("apiTracing10", "bare"),
       throughputRatioNoAccessLog: perRound("apiNoAccessLog", "bare"),
       cpuRatio: ratio(apps.bare.cpuUsPerRequest, apps.api.cpuUsPerRequest),
       throughputRatioDefaultCapacity: perRound("api20ms", "bare20ms"),

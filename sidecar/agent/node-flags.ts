@@ -1,9 +1,12 @@
 /**
  * The V8 flags the agent runs with, wherever it runs: k8s/base/agent-sidecar.yaml's args (a
- * test checks they match), the local stack and the benchmark.
+ * test checks they match), the local stack and the benchmark. Figures: BENCHMARKS.md.
  *
- * Parsing the app's exposition text every scrape allocates a lot that dies young; V8 answers by
- * growing the young generation to tens of MiB. Capped at 1 MiB, the agent's peak RSS at 4 Hz
- * drops by about 27 MiB (122 to 95) for a few tenths of a percent of CPU (BENCHMARKS.md).
+ * - `--max-semi-space-size=1`: parsing the app's exposition every scrape allocates a lot that
+ *   dies young, and V8 answers by growing the young generation to tens of MiB; capped at 1 MiB
+ *   it stays small for about the same CPU.
+ * - `--lite-mode`: no optimizing compiler and less feedback kept per function. The agent's
+ *   work is a few milliseconds a scrape, so optimized code saves little CPU and its code and
+ *   feedback cost several MiB of private memory.
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--lite-mode"];

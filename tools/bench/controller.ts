@@ -25,11 +25,11 @@ export interface ControllerResult {
   secondsPerRun: number;
 }
 
-const FLEET: SimulatedPods = { pods: 5000, workloads: workloadNames(100) };
+const FLEET: SimulatedPods = { pods: 50_000, workloads: workloadNames(1000) };
 const CONNECTIONS = 32;
 
 /**
- * Controller ingest: 5,000 simulated pods over 100 workloads posting valid reports (increasing
+ * Controller ingest: 50,000 simulated pods over 1,000 workloads posting valid reports (increasing
  * seq, fresh windows) to a real controller process as fast as it takes them, alternating with
  * the same load against a bare server.
  */

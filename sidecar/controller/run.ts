@@ -14,6 +14,8 @@ import { Controller } from "./controller.ts";
 import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { LiveFeed } from "./ui/feed.ts";
+import { registerLivePage } from "./ui/routes.ts";
 
 export interface RunControllerDeps {
   config: ControllerConfig;
@@ -80,6 +82,13 @@ export function buildController(deps: RunControllerDeps): {
     limiter,
     clock,
     ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
+  });
+  registerLivePage(app, {
+    controller,
+    feed: new LiveFeed().follow(controller),
+    maxStreams: 64,
+    keepAliveMs: 15_000,
+    maxQueued: 1_000,
   });
   return { controller, app, health };
 }

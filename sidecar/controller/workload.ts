@@ -12,6 +12,8 @@ export interface DecisionRecord {
   desiredReplicas: number;
   reason: string;
   limitedBy?: string | undefined;
+  /** What the metrics asked for, before stabilization, rate policies, panic and floors. */
+  recommendation?: number | undefined;
   panic: boolean;
   dryRun: boolean;
   /** Whether this decision was written to the backend (leader, enforce mode, a change). */
@@ -20,7 +22,7 @@ export interface DecisionRecord {
   leader: string | undefined;
 }
 
-const DECISIONS_KEPT = 50;
+export const DECISIONS_KEPT = 50;
 
 /** Everything the controller knows of one scaled workload. Mutated only by the Controller. */
 export class Workload {

@@ -120,6 +120,7 @@ for (const w of running.controller.workloads()) pools.get(w.key)?.resize(w.polic
 
 const out = process.stdout;
 out.write(`swell local stack (logs in ${env.SWELL_LOG_DIR}/)\n`);
+out.write(`  page        ${controllerUrl}/  (live charts and decisions)\n`);
 out.write(`  controller  ${controllerUrl}  (GET /v1/workloads)\n`);
 for (const s of stack.services) out.write(`  ${s.name.padEnd(10)}  ${urlOf(s.name)}\n`);
 out.write(`  token       SWELL_TOKEN=${token}\n`);

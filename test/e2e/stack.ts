@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../tools/local/ports.ts";
+
+/** `npm start` (tools/local/main.ts) as a real process on free loopback ports. */
+export interface LocalStack {
+  proc: ChildProcess;
+  controller: string;
+  api: string;
+  worker: string;
+  logDir: string;
+  /** Everything the stack printed so far (stdout and stderr). */
+  output(): string;
+  /** Waits for `probe` to return a value; on timeout throws with the stack's output. */
+  until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T>;
+  /** SIGINT (a graceful drain), then SIGKILL if it is still up after `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  const [cp, ap, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+  const logDir = mkdtempSync(path.join(tmpdir(), "swell-e2e-"));
+  let output = "";
+  const proc = spawn(process.execPath, ["tools/local/main.ts"], {
+    env: {
+      ...process.env,
+      CONTROLLER_PORT: String(cp),
+      API_PORT: String(ap),
+      WORKER_PORT: String(wp),
+      SWELL_LOG_DIR: logDir,
+      SWELL_TOKEN: "e2e-token",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  proc.stdout?.on("data", (b) => (output += b));
+  proc.stderr?.on("data", (b) => (output += b));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (c) => resolve(c)));
+  const until = async <T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined>,
+  ): Promise<T> => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      try {
+        const v = await probe();
+        if (v !== undefined) return v;
+      } catch {
+        // not up yet
+      }
+      await sleep(100);
+    }
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}\n--- stack output ---\n${output}`,
+    );
+  };
+  return {
+    proc,
+    controller: `http://127.0.0.1:${cp}`,
+    api: `http://127.0.0.1:${ap}`,
+    worker: `http://127.0.0.1:${wp}`,
+    logDir,
+    output: () => output,
+    until,
+    async stop(graceMs = 30_000) {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill("SIGINT");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export interface WorkloadView {
+  currentReplicas: number | null;
+  readyReplicas: number | null;
+  desiredReplicas: number | null;
+}
+
+export async function workloadView(controller: string, name: string): Promise<WorkloadView> {
+  const res = await fetch(`${controller}/v1/workloads/default/${name}`, {
+    signal: AbortSignal.timeout(1000),
+  });
+  return (await res.json()) as WorkloadView;
+}

@@ -259,6 +259,7 @@ export class Controller {
     }
     const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
     w.lastAggregate = agg;
+    metrics.observeInputs(w.key, w.policy.spec, agg);
     this.#expirePods(w, now);
     // All ready replicas: the policy brackets those that did not report (new or silent).
     const ready = w.scale.readyReplicas;

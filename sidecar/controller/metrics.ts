@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { ScalingPolicySpec } from "../protocol/policy.ts";
+import { SIGNAL_NAMES } from "../protocol/signals.ts";
+import type { Aggregate } from "./aggregate.ts";
 import type { DecisionRecord } from "./workload.ts";
 
 /** The controller's own metrics: what it decided and how fresh its inputs were. */
@@ -13,6 +16,8 @@ export interface ControllerMetrics {
   scaleWrites: Counter<"workload" | "outcome">;
   backendErrors: Counter<"op">;
   observeDecision(workload: string, d: DecisionRecord): void;
+  /** What the policy saw and is bound by, for dashboards and alerts (k8s/components/monitoring). */
+  observeInputs(workload: string, policy: ScalingPolicySpec, agg: Aggregate): void;
   forget(workload: string): void;
 }
 
@@ -73,7 +78,53 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       labelNames: ["op"] as const,
       registers,
     }),
+    minReplicas: new Gauge({
+      name: "swell_policy_min_replicas",
+      help: "The ScalingPolicy's minReplicas, per workload.",
+      labelNames: ["workload"] as const,
+      registers,
+    }),
+    maxReplicas: new Gauge({
+      name: "swell_policy_max_replicas",
+      help: "The ScalingPolicy's maxReplicas, per workload.",
+      labelNames: ["workload"] as const,
+      registers,
+    }),
+    dryRun: new Gauge({
+      name: "swell_policy_dry_run",
+      help: "1 while the workload's policy is in mode dryRun (decides, does not scale).",
+      labelNames: ["workload"] as const,
+      registers,
+    }),
+    reportingPods: new Gauge({
+      name: "swell_reporting_pods",
+      help: "Ready pods with a fresh report in the newest decision, per workload.",
+      labelNames: ["workload"] as const,
+      registers,
+    }),
+    signal: new Gauge({
+      name: "swell_workload_signal",
+      help: "A signal summed over the workload's fresh, ready pods, as the policy saw it.",
+      labelNames: ["workload", "signal"] as const,
+      registers,
+    }),
+    signalTarget: new Gauge({
+      name: "swell_workload_signal_target",
+      help: "The policy's target for a signal, per pod (metrics[].averageValue).",
+      labelNames: ["workload", "signal"] as const,
+      registers,
+    }),
   };
+  const perWorkload = [
+    m.desired,
+    m.current,
+    m.ready,
+    m.panic,
+    m.minReplicas,
+    m.maxReplicas,
+    m.dryRun,
+    m.reportingPods,
+  ];
   return {
     ...m,
     observeDecision(workload, d) {
@@ -89,8 +140,29 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
             : "hold";
       m.decisions.inc({ workload, direction });
     },
+    observeInputs(workload, policy, agg) {
+      m.minReplicas.set({ workload }, policy.minReplicas);
+      m.maxReplicas.set({ workload }, policy.maxReplicas);
+      m.dryRun.set({ workload }, policy.mode === "dryRun" ? 1 : 0);
+      m.reportingPods.set({ workload }, agg.pods);
+      for (const signal of SIGNAL_NAMES) {
+        const v = agg.signals[signal];
+        if (v === undefined) m.signal.remove({ workload, signal });
+        else m.signal.set({ workload, signal }, v);
+      }
+      const targets = new Map(policy.metrics.map((t) => [t.name, t.averageValue]));
+      for (const signal of SIGNAL_NAMES) {
+        const v = targets.get(signal);
+        if (v === undefined) m.signalTarget.remove({ workload, signal });
+        else m.signalTarget.set({ workload, signal }, v);
+      }
+    },
     forget(workload) {
-      for (const g of [m.desired, m.current, m.ready, m.panic]) g.remove({ workload });
+      for (const g of perWorkload) g.remove({ workload });
+      for (const signal of SIGNAL_NAMES) {
+        m.signal.remove({ workload, signal });
+        m.signalTarget.remove({ workload, signal });
+      }
     },
   };
 }

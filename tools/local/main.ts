@@ -17,6 +17,7 @@ import { type Balancer, startBalancer } from "./balancer.ts";
 import { parseLocalStack } from "./config.ts";
 import { ProcessPool } from "./pool.ts";
 import { liveStatus, statusLines } from "./status.ts";
+import { prometheusTargets, TARGETS_PATH } from "./targets.ts";
 
 const env = loadConfig(
   z.object({
@@ -113,6 +114,10 @@ const running = await runController({
   auth: sharedTokenAuth(token),
   logger,
   registry: createRegistry(),
+  // For a Prometheus on this machine (tools/local/prometheus.yml): replicas come and go.
+  beforeApi: (app) => {
+    app.get(TARGETS_PATH, (c) => c.json(prometheusTargets(pools.values(), stack.controller)));
+  },
 });
 
 // Start each pool at its policy's floor; from here on the controller decides.

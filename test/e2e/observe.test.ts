@@ -5,16 +5,23 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLoad } from "../../tools/load/run.ts";
+import { concrete, readDashboard } from "../monitoring/dashboard.ts";
 import { openBrowser } from "./browser.ts";
+import { type RunningPrometheus, startPrometheus } from "./prometheus.ts";
 import { type LocalStack, startLocalStack, workloadView } from "./stack.ts";
 
-// The live page in a real browser (Debian's headless Chromium) while the real local stack takes
-// a spike: the page must show the worker's scale-up on its chart and the reason the controller
-// gave, the same one its decisions endpoint serves.
+// Watching the real local stack take a spike, two ways at once (one stack run for both: it is
+// the costly part on a small machine):
+// - the live page in a real browser (Debian's headless Chromium): it must show the worker's
+//   scale-up on its chart and the reasons the controller gave, the ones its decisions endpoint
+//   serves;
+// - the real Prometheus server with tools/local/prometheus.yml: it must scrape every part, and
+//   every query of the Grafana dashboard (k8s/components/monitoring) must return data.
 
 let stack: LocalStack;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
+let prometheus: RunningPrometheus;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 // SWELL_SCREENSHOT_DIR=docs/img refreshes the screenshot README shows.
 const shotDir =
@@ -31,6 +38,7 @@ beforeAll(async () => {
     return w.readyReplicas === 1 && a.readyReplicas === 1 ? true : undefined;
   });
   expect(stack.output()).toContain(`page        ${stack.controller}/`);
+  prometheus = await startPrometheus(stack.controller);
   page = await browser.context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(String(e)));
@@ -46,6 +54,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await prometheus?.stop();
   await browser?.close();
   await stack?.stop();
 });
@@ -70,8 +79,8 @@ async function replicasChart(key: string) {
   }, key);
 }
 
-describe("live page (headless Chromium)", () => {
-  it("shows the worker's scale-up on its chart and the reason, as the spike happens", async () => {
+describe("watching the local stack during a spike", () => {
+  it("the live page shows the worker's scale-up on its chart and the reasons, as it happens", async () => {
     const stats = await runLoad({
       target: new URL("/jobs", stack.worker),
       method: "POST",
@@ -148,7 +157,44 @@ describe("live page (headless Chromium)", () => {
     expect(png.length).toBeGreaterThan(20_000); // charts and text, not a blank page
   }, 120_000);
 
-  it("says so when the controller stops", async () => {
+  it("Prometheus scraped every part, and every dashboard query returns data", async () => {
+    // The controller, and an app and an agent per replica, each found through the stack's list.
+    const up = await prometheus.query("count by (service) (up == 1)");
+    const upBy = Object.fromEntries(up.map((r) => [r.metric.service, Number(r.value[1])]));
+    expect(upBy).toMatchObject({ "swell-controller": 1, api: 1 });
+    expect(upBy.worker).toBeGreaterThanOrEqual(1);
+    expect(upBy["swell-agent"]).toBeGreaterThanOrEqual(2);
+
+    const { json, queries } = readDashboard();
+    const empty: string[] = [];
+    for (const { panel, target } of queries) {
+      const result = await prometheus.query(concrete(target.expr, "1m"));
+      if (result.length === 0) empty.push(`${panel.title} ${target.refId}: ${target.expr}`);
+    }
+    expect(empty, "dashboard queries that returned no data").toEqual([]);
+
+    // The variables' label_values(metric, label) list what the spike touched.
+    for (const v of json.templating.list) {
+      const m = /^label_values\((\w+), (\w+)\)$/.exec(
+        String((v.query as { query?: string })?.query ?? ""),
+      );
+      if (!m) continue;
+      const [, metric, labelName] = m;
+      const res = await fetch(
+        `${prometheus.url}/api/v1/label/${labelName}/values?${new URLSearchParams({ "match[]": metric ?? "" })}`,
+      );
+      const values = ((await res.json()) as { data: string[] }).data;
+      expect(values, v.name).toContain(v.name === "workload" ? "default/worker" : "worker");
+    }
+
+    // And the data is the spike's: the worker went to 3 or more replicas.
+    const peak = await prometheus.query(
+      'max_over_time(max(swell_current_replicas{workload="default/worker"})[5m:1s])',
+    );
+    expect(Number(peak[0]?.value[1])).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
+  it("the live page says so when the controller stops", async () => {
     await stack.stop();
     await page.waitForSelector('#status[data-state="down"]', { timeout: 15_000 });
   }, 60_000);

@@ -288,6 +288,7 @@ export class Controller {
       reason: d.reason,
       limitedBy: d.limitedBy,
       recommendation: d.recommendation,
+      stages: d.stages,
       panic: d.panic,
       dryRun: d.dryRun,
       applied: false,

@@ -1,4 +1,4 @@
-import type { AggregatedPoint, PolicyState, PrescaleFloor } from "../policy/index.ts";
+import type { AggregatedPoint, PolicyState, PrescaleFloor, StageResult } from "../policy/index.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import type { Aggregate, PodReport } from "./aggregate.ts";
 import type { ScaleStatus, ScaleTarget } from "./backend.ts";
@@ -14,6 +14,8 @@ export interface DecisionRecord {
   limitedBy?: string | undefined;
   /** What the metrics asked for, before stabilization, rate policies, panic and floors. */
   recommendation?: number | undefined;
+  /** What each stage of the policy proposed, in order (recommend, backlog, stabilize, ...). */
+  stages: StageResult[];
   panic: boolean;
   dryRun: boolean;
   /** Whether this decision was written to the backend (leader, enforce mode, a change). */

@@ -112,11 +112,17 @@ describe("watching the local stack during a spike", () => {
     expect(chart?.current).toBeGreaterThanOrEqual(3);
     expect(chart?.yMax).toBeGreaterThanOrEqual(chart?.current ?? Infinity);
 
-    // The decision list shows the scale-up with the controller's full reason, the same text the
-    // decisions endpoint serves for that moment.
+    // The decision list shows the scale-up with the controller's full reason and each stage's
+    // proposal, the same the decisions endpoint serves for that moment.
     const res = await fetch(`${stack.controller}/v1/workloads/default/worker/decisions`);
     const api = (await res.json()) as {
-      decisions: { at: string; reason: string; currentReplicas: number; desiredReplicas: number }[];
+      decisions: {
+        at: string;
+        reason: string;
+        currentReplicas: number;
+        desiredReplicas: number;
+        stages: { stage: string; replicas: number }[];
+      }[];
     };
     const ups = api.decisions
       .filter((d) => d.desiredReplicas > d.currentReplicas)
@@ -124,6 +130,7 @@ describe("watching the local stack during a spike", () => {
         at: d.at,
         change: `${d.currentReplicas} → ${d.desiredReplicas}`,
         reason: d.reason,
+        stages: d.stages.map((st) => `${st.stage} ${st.replicas}`),
       }));
     expect(ups.length).toBeGreaterThan(0);
     const up = page.locator('[data-workload="default/worker"] li.decision[data-direction="up"]');
@@ -133,6 +140,10 @@ describe("watching the local stack during a spike", () => {
           at: li.querySelector("time")?.getAttribute("datetime") ?? "",
           change: li.querySelector(".change")?.textContent ?? "",
           reason: li.querySelector(".reason")?.textContent ?? "",
+          // each policy stage's row: its name and the size it handed on
+          stages: [...li.querySelectorAll("tr[data-stage]")].map(
+            (tr) => `${tr.querySelector("th")?.textContent} ${tr.querySelector("td")?.textContent}`,
+          ),
         })),
       );
     // The page may be a sample behind the API; it must catch up to every scale-up listed there.

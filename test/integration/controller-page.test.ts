@@ -234,6 +234,17 @@ describe("GET /v1/workloads/{ns}/{name}/decisions", () => {
       applied: true,
     });
     expect(oldest?.reason).toContain("500");
+    // Each stage's proposal, in order; the last one hands on the decision's size.
+    const stages = (oldest as unknown as { stages: { stage: string; replicas: number }[] }).stages;
+    expect(stages.map((st) => st.stage)).toEqual(
+      expect.arrayContaining(["recommend", "stabilize", "floors"]),
+    );
+    // The metrics ask for 50; a later stage holds it to maxReplicas and says so.
+    expect(stages.find((st) => st.stage === "recommend")).toMatchObject({ replicas: 50 });
+    expect(stages).toContainEqual(
+      expect.objectContaining({ replicas: 10, limitedBy: "maxReplicas" }),
+    );
+    expect(stages.at(-1)).toMatchObject({ stage: "floors", replicas: 10 });
     const times = body.decisions.map((d) => Date.parse(d.at));
     expect(times).toEqual([...times].sort((a, b) => b - a));
 

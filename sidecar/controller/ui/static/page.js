@@ -177,16 +177,40 @@ function direction(d) {
       : "hold";
 }
 
-function describeStage(stage) {
-  const name = stage.stage ?? stage.name ?? "stage";
-  const replicas = stage.replicas ?? stage.desiredReplicas ?? stage.proposal;
-  const note = stage.reason ?? stage.note ?? stage.text ?? "";
+// One row per policy stage (recommend, backlog, stabilize, panic or rateLimit, floors): the size
+// it handed on, what limited it, and its note.
+function stagesTable(stages) {
+  const rows = stages.map((st) =>
+    el(
+      "tr",
+      { "data-stage": st.stage },
+      el("th", {}, st.stage),
+      el("td", { class: "num" }, String(st.replicas)),
+      el("td", {}, st.limitedBy ?? ""),
+      el("td", { class: "note" }, st.note),
+    ),
+  );
   return el(
-    "li",
-    { "data-stage": name },
-    el("b", {}, name),
-    ` → ${replicas ?? "–"}`,
-    note ? el("span", { class: "note" }, ` ${note}`) : null,
+    "details",
+    { class: "stages" },
+    el("summary", {}, "stages"),
+    el(
+      "table",
+      {},
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", {}, "stage"),
+          el("th", {}, "replicas"),
+          el("th", {}, "limited by"),
+          el("th", {}, "note"),
+        ),
+      ),
+      el("tbody", {}, ...rows),
+    ),
   );
 }
 
@@ -215,9 +239,7 @@ function addDecision(w, d) {
       badges,
     ),
     el("p", { class: "reason" }, d.reason),
-    Array.isArray(d.stages) && d.stages.length
-      ? el("ol", { class: "stages" }, ...d.stages.map(describeStage))
-      : null,
+    d.stages?.length ? stagesTable(d.stages) : null,
   );
   const list = w.el.querySelector(".decisions");
   list.prepend(item);

@@ -23,6 +23,13 @@ export interface ControllerMetrics {
 
 export function createControllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
+  const workloadGauges: Gauge<"workload">[] = [];
+  // Gauges keyed by workload alone: removed together when a workload's policy goes.
+  const perWorkload = (name: string, help: string) => {
+    const g = new Gauge({ name, help, labelNames: ["workload"] as const, registers });
+    workloadGauges.push(g);
+    return g;
+  };
   const m = {
     reports: new Counter({
       name: "swell_reports_total",
@@ -36,36 +43,19 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    desired: new Gauge({
-      name: "swell_desired_replicas",
-      help: "Replicas the policy wants, per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
-    current: new Gauge({
-      name: "swell_current_replicas",
-      help: "Replicas the target has (spec), per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
-    ready: new Gauge({
-      name: "swell_ready_replicas",
-      help: "Replicas of the target that are ready, per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
+    desired: perWorkload("swell_desired_replicas", "Replicas the policy wants, per workload."),
+    current: perWorkload("swell_current_replicas", "Replicas the target has (spec), per workload."),
+    ready: perWorkload(
+      "swell_ready_replicas",
+      "Replicas of the target that are ready, per workload.",
+    ),
     decisions: new Counter({
       name: "swell_decisions_total",
       help: "Decisions made, by direction (up, down, hold).",
       labelNames: ["workload", "direction"] as const,
       registers,
     }),
-    panic: new Gauge({
-      name: "swell_panic_mode",
-      help: "1 while the policy is in panic mode for the workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
+    panic: perWorkload("swell_panic_mode", "1 while the policy is in panic mode for the workload."),
     scaleWrites: new Counter({
       name: "swell_scale_writes_total",
       help: "Scale changes written to the backend, by outcome.",
@@ -78,30 +68,22 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       labelNames: ["op"] as const,
       registers,
     }),
-    minReplicas: new Gauge({
-      name: "swell_policy_min_replicas",
-      help: "The ScalingPolicy's minReplicas, per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
-    maxReplicas: new Gauge({
-      name: "swell_policy_max_replicas",
-      help: "The ScalingPolicy's maxReplicas, per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
-    dryRun: new Gauge({
-      name: "swell_policy_dry_run",
-      help: "1 while the workload's policy is in mode dryRun (decides, does not scale).",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
-    reportingPods: new Gauge({
-      name: "swell_reporting_pods",
-      help: "Ready pods with a fresh report in the newest decision, per workload.",
-      labelNames: ["workload"] as const,
-      registers,
-    }),
+    minReplicas: perWorkload(
+      "swell_policy_min_replicas",
+      "The ScalingPolicy's minReplicas, per workload.",
+    ),
+    maxReplicas: perWorkload(
+      "swell_policy_max_replicas",
+      "The ScalingPolicy's maxReplicas, per workload.",
+    ),
+    dryRun: perWorkload(
+      "swell_policy_dry_run",
+      "1 while the workload's policy is in mode dryRun (decides, does not scale).",
+    ),
+    reportingPods: perWorkload(
+      "swell_reporting_pods",
+      "Ready pods with a fresh report in the newest decision, per workload.",
+    ),
     signal: new Gauge({
       name: "swell_workload_signal",
       help: "A signal summed over the workload's fresh, ready pods, as the policy saw it.",
@@ -115,16 +97,6 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       registers,
     }),
   };
-  const perWorkload = [
-    m.desired,
-    m.current,
-    m.ready,
-    m.panic,
-    m.minReplicas,
-    m.maxReplicas,
-    m.dryRun,
-    m.reportingPods,
-  ];
   return {
     ...m,
     observeDecision(workload, d) {
@@ -158,7 +130,7 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       }
     },
     forget(workload) {
-      for (const g of perWorkload) g.remove({ workload });
+      for (const g of workloadGauges) g.remove({ workload });
       for (const signal of SIGNAL_NAMES) {
         m.signal.remove({ workload, signal });
         m.signalTarget.remove({ workload, signal });

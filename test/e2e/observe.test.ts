@@ -4,11 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLoad } from "../../tools/load/run.ts";
 import { concrete, readDashboard } from "../monitoring/dashboard.ts";
 import { openBrowser } from "./browser.ts";
 import { type RunningPrometheus, startPrometheus } from "./prometheus.ts";
-import { type LocalStack, startLocalStack, workloadView } from "./stack.ts";
+import { type LocalStack, startLocalStack, workerSpike, workloadView } from "./stack.ts";
 
 // Watching the real local stack take a spike, two ways at once (one stack run for both: it is
 // the costly part on a small machine):
@@ -81,17 +80,7 @@ async function replicasChart(key: string) {
 
 describe("watching the local stack during a spike", () => {
   it("the live page shows the worker's scale-up on its chart and the reasons, as it happens", async () => {
-    const stats = await runLoad({
-      target: new URL("/jobs", stack.worker),
-      method: "POST",
-      body: JSON.stringify({ costMs: 200 }),
-      profile: "constant",
-      rps: 100,
-      durationS: 8,
-      timeoutMs: 20_000,
-      maxInFlight: 5000,
-      signal: new AbortController().signal,
-    });
+    const stats = await workerSpike(stack.worker);
     expect(stats.totals().ok).toBeGreaterThan(0);
 
     // The chart drew the scale-up: more than one replica wanted, started and ready, on screen.

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { runLoad } from "../../tools/load/run.ts";
 import { freePort } from "../../tools/local/ports.ts";
 
 /** `npm start` (tools/local/main.ts) as a real process on free loopback ports. */
@@ -88,4 +89,22 @@ export async function workloadView(controller: string, name: string): Promise<Wo
     signal: AbortSignal.timeout(1000),
   });
   return (await res.json()) as WorkloadView;
+}
+
+/**
+ * The spike the e2e tests send: 100 jobs/s of 200 ms for 8 s at the worker, open loop. One
+ * replica serves 20/s (4 slots), so the worker must grow to about 5.
+ */
+export function workerSpike(worker: string) {
+  return runLoad({
+    target: new URL("/jobs", worker),
+    method: "POST",
+    body: JSON.stringify({ costMs: 200 }),
+    profile: "constant",
+    rps: 100,
+    durationS: 8,
+    timeoutMs: 20_000,
+    maxInFlight: 5000,
+    signal: new AbortController().signal,
+  });
 }

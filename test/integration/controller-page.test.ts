@@ -9,24 +9,14 @@ import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { parsePolicies } from "../../sidecar/controller/policies.ts";
 import { type RunningController, runController } from "../../sidecar/controller/run.ts";
+import { workerPolicyYaml } from "../unit/controller/fixtures.ts";
 
 // The live page and its data, served by a real controller on a real socket: the static files,
 // the decisions endpoint, and the event stream the page draws from.
 
 const TOKEN = "page-token";
-const POLICY = `
-apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 10
-  metrics: [{ name: requestRate, averageValue: 10 }]
-  behavior:
-    scaleUp: { policies: [{ type: Pods, value: 100, periodSeconds: 1 }] }
-    scaleDown: { stabilizationWindowSeconds: 0 }
-`;
+// No rate limit on scale-up: one decision goes straight to maxReplicas.
+const POLICY = workerPolicyYaml("{ policies: [{ type: Pods, value: 100, periodSeconds: 1 }] }");
 
 let running: RunningController;
 let base: string;
@@ -155,7 +145,7 @@ describe("live page", () => {
         key: "default/worker",
         minReplicas: 1,
         maxReplicas: 10,
-        metrics: [{ name: "requestRate", averageValue: 10 }],
+        metrics: [{ name: "requestRate", averageValue: 10, unit: "requests/s" }],
       }),
     ]);
     expect(snap.data.samples).toEqual([]);

@@ -1,4 +1,5 @@
 import type { Signals } from "../../protocol/report.ts";
+import { SIGNALS } from "../../protocol/signals.ts";
 import { decisionView } from "../api.ts";
 import type { Controller, DecisionWatcher } from "../controller.ts";
 import type { DecisionRecord, Workload } from "../workload.ts";
@@ -12,7 +13,7 @@ export interface LiveWorkload {
   mode: string;
   minReplicas: number;
   maxReplicas: number;
-  metrics: { name: string; averageValue: number }[];
+  metrics: { name: string; averageValue: number; unit: string }[];
 }
 
 /** One point of the charts: what the controller saw and decided at one decision. */
@@ -55,7 +56,11 @@ export function liveWorkload(w: Workload): LiveWorkload {
     mode: spec.mode,
     minReplicas: spec.minReplicas,
     maxReplicas: spec.maxReplicas,
-    metrics: spec.metrics.map((m) => ({ name: m.name, averageValue: m.averageValue })),
+    metrics: spec.metrics.map((m) => ({
+      name: m.name,
+      averageValue: m.averageValue,
+      unit: SIGNALS[m.name],
+    })),
   };
 }
 

@@ -13,14 +13,6 @@ const COLORS = {
   queue: "#0891b2",
   inFlight: "#a16207",
 };
-const SIGNAL_UNITS = {
-  requestRate: "requests/s",
-  queueLength: "jobs",
-  inFlight: "requests",
-  completionRate: "requests/s",
-  rejectRate: "requests/s",
-  eventLoopLagSeconds: "s",
-};
 
 /** key → { info, samples, decisions, el, charts, dirty } */
 const workloads = new Map();
@@ -145,7 +137,7 @@ function rebuildCharts(w) {
       figure(`signal:${m.name}`),
       `${m.name} per ready replica, target ${fmt(m.averageValue)}`,
       [line(m.name, COLORS.value), line("target", COLORS.target, { dash: [4, 4], width: 1 })],
-      SIGNAL_UNITS[m.name] ?? "",
+      m.unit,
     );
   }
   w.charts.queue = chart(

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { z } from "zod";
-import { envVars, httpServerEnv } from "../../services/kit/config.ts";
+import {
+  type Env,
+  envVars,
+  httpServerEnv,
+  type LogLevel,
+  type ParseEnvResult,
+  parseEnv,
+} from "../../services/kit/config.ts";
 
 export const controllerEnv = z
   .object({
@@ -70,10 +78,112 @@ export const controllerEnv = z
       });
     }
   });
-export type ControllerConfig = z.output<typeof controllerEnv>;
+export type ControllerEnv = z.output<typeof controllerEnv>;
+
+/** The Kubernetes backend's settings (docs/kubernetes.md). */
+export interface KubernetesConfig {
+  /** Where followers forward reports to this instance, when it can be reached. */
+  advertiseUrl: string | undefined;
+  /** Watch policies and HPAs in this namespace only; every namespace when undefined. */
+  watchNamespace: string | undefined;
+  lease: {
+    name: string;
+    /** undefined: the pod's own namespace (in-cluster), else `default`. */
+    namespace: string | undefined;
+    durationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  tokenAudience: string;
+  tokenCacheTtlMs: number;
+  forwardTimeoutMs: number;
+}
+
+export interface ControllerConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** This instance's name: the Lease holder and the API's `identity`. */
+  identity: string;
+  /** The memory backend's: the policies file and the agents' shared token (when set). */
+  policiesFile: string;
+  token: string | undefined;
+  /** Set for the kubernetes backend, undefined for the memory backend. */
+  kubernetes: KubernetesConfig | undefined;
+  podTtlMs: number;
+  tickMs: number;
+  reportMaxAgeMs: number;
+  reportsPerPodPerSecond: number;
+}
+
+/**
+ * The controller's config from the environment, typed and named for the code that uses it.
+ * Pure but for the default identity (this machine's host name). Problems are one line each,
+ * naming the variable.
+ */
+export function parseControllerConfig(
+  env: Env,
+  defaults: { hostname: () => string } = { hostname },
+): ParseEnvResult<ControllerConfig> {
+  const parsed = parseEnv(controllerEnv, env);
+  if (!parsed.ok) return parsed;
+  const v = parsed.value;
+  const kubernetes = v.SWELL_BACKEND === "kubernetes";
+  // In a cluster the pod's name comes first: it is what the Lease and Events show.
+  const identity =
+    (kubernetes ? (v.POD_NAME ?? v.SWELL_IDENTITY) : v.SWELL_IDENTITY) ?? defaults.hostname();
+  return {
+    ok: true,
+    value: {
+      host: v.HOST,
+      port: v.PORT,
+      logLevel: v.LOG_LEVEL,
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      shutdownDelayMs: v.SHUTDOWN_DELAY,
+      shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+      identity,
+      policiesFile: v.SWELL_POLICIES,
+      token: v.SWELL_TOKEN,
+      kubernetes: kubernetes
+        ? {
+            advertiseUrl:
+              v.SWELL_ADVERTISE_URL?.href.replace(/\/$/, "") ??
+              // Port 0 (any free port) cannot be advertised before the server has bound one.
+              (v.POD_IP && v.PORT !== 0 ? `http://${urlHost(v.POD_IP)}:${v.PORT}` : undefined),
+            watchNamespace: v.SWELL_WATCH_NAMESPACE,
+            lease: {
+              name: v.SWELL_LEASE_NAME,
+              namespace: v.SWELL_LEASE_NAMESPACE ?? v.POD_NAMESPACE,
+              durationMs: v.SWELL_LEASE_DURATION,
+              renewDeadlineMs: v.SWELL_RENEW_DEADLINE,
+              retryPeriodMs: v.SWELL_RETRY_PERIOD,
+            },
+            tokenAudience: v.SWELL_TOKEN_AUDIENCE,
+            tokenCacheTtlMs: v.SWELL_TOKEN_CACHE_TTL,
+            forwardTimeoutMs: v.SWELL_FORWARD_TIMEOUT,
+          }
+        : undefined,
+      podTtlMs: v.SWELL_POD_TTL,
+      tickMs: v.SWELL_TICK,
+      reportMaxAgeMs: v.SWELL_REPORT_MAX_AGE,
+      reportsPerPodPerSecond: v.SWELL_REPORTS_PER_POD_PER_SECOND,
+    },
+  };
+}
+
+/** An IPv6 address in a URL goes in brackets. */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
 
 /** The token agents must send: configured, or a new random one the operator is shown once. */
-export function resolveToken(config: ControllerConfig): { token: string; generated: boolean } {
-  if (config.SWELL_TOKEN) return { token: config.SWELL_TOKEN, generated: false };
+export function resolveToken(config: { token: string | undefined }): {
+  token: string;
+  generated: boolean;
+} {
+  if (config.token) return { token: config.token, generated: false };
   return { token: randomBytes(24).toString("base64url"), generated: true };
 }

@@ -10,6 +10,10 @@ import {
   parseEnv,
 } from "../../services/kit/config.ts";
 
+/**
+ * The controller's environment. What each variable means, and its default, is documented once,
+ * in docs/controller.md (and docs/kubernetes.md for the kubernetes backend).
+ */
 export const controllerEnv = z
   .object({
     ...httpServerEnv,
@@ -18,46 +22,27 @@ export const controllerEnv = z
     MAX_BODY_BYTES: envVars.positiveInt(1_048_576).default(16 * 1024),
     SHUTDOWN_DELAY: envVars.durationMs().default(1000),
     SHUTDOWN_TIMEOUT: envVars.durationMs().default(5000),
-    /** Shared bearer token for agents (local mode). Generated and printed when unset. */
     SWELL_TOKEN: envVars.string().optional(),
-    /** YAML file with ScalingPolicy documents. */
     SWELL_POLICIES: envVars.string().default("swell.local.yaml"),
-    /**
-     * Where scale changes go: `memory` only remembers them (try the API, benchmarks);
-     * `kubernetes` writes the targets' /scale, with policies from ScalingPolicy objects.
-     */
     SWELL_BACKEND: z.enum(["memory", "kubernetes"]).default("memory"),
-    /** This instance's name, shown as the leader identity (kubernetes: POD_NAME comes first). */
     SWELL_IDENTITY: envVars.string().optional(),
-    // --- kubernetes backend (docs/kubernetes.md) ---
-    /** From the downward API: the pod's name (identity), namespace (the Lease's) and IP. */
+    // The kubernetes backend's.
     POD_NAME: envVars.string().optional(),
     POD_NAMESPACE: envVars.string().optional(),
     POD_IP: envVars.host().optional(),
-    /** Where followers forward reports to this instance; default http://$POD_IP:$PORT. */
     SWELL_ADVERTISE_URL: envVars.httpUrl().optional(),
-    /** Watch ScalingPolicies and HPAs in this namespace only; every namespace when unset. */
     SWELL_WATCH_NAMESPACE: envVars.string().optional(),
     SWELL_LEASE_NAME: envVars.string().default("swell-controller"),
-    /** The Lease's namespace; default POD_NAMESPACE, else the in-cluster namespace, else default. */
     SWELL_LEASE_NAMESPACE: envVars.string().optional(),
-    /** client-go's leader election timings. */
     SWELL_LEASE_DURATION: envVars.durationMs(3_600_000).default(15_000),
     SWELL_RENEW_DEADLINE: envVars.durationMs(3_600_000).default(10_000),
     SWELL_RETRY_PERIOD: envVars.durationMs(3_600_000).default(2_000),
-    /** The audience of the agents' projected ServiceAccount tokens. */
     SWELL_TOKEN_AUDIENCE: envVars.string().default("swell"),
-    /** How long a TokenReview verdict, and a pod's workload, are reused. */
     SWELL_TOKEN_CACHE_TTL: envVars.durationMs(600_000).default(30_000),
-    /** How long a follower waits for the leader's answer to a forwarded report. */
     SWELL_FORWARD_TIMEOUT: envVars.durationMs(60_000).default(2_000),
-    /** A pod silent for longer is left out of the aggregate (not read as zero load). */
     SWELL_POD_TTL: envVars.durationMs().default(5000),
-    /** Every workload is decided on at least this often. */
     SWELL_TICK: envVars.durationMs().default(1000),
-    /** Reports whose window ended longer ago are refused as stale. */
     SWELL_REPORT_MAX_AGE: envVars.durationMs().default(30_000),
-    /** Reports a second one pod may send (bursts of twice that). */
     SWELL_REPORTS_PER_POD_PER_SECOND: envVars.positiveInt(1000).default(20),
   })
   .superRefine((c, ctx) => {

@@ -13,6 +13,7 @@ import { REPORTS_PATH } from "../protocol/report.ts";
 import { PRESCALE_PATH } from "./api.ts";
 import { sharedTokenAuth } from "./auth.ts";
 import { type KubernetesConfig, parseControllerConfig, resolveToken } from "./config.ts";
+import { Elector } from "./elector.ts";
 import { singleInstance } from "./leader.ts";
 import { memoryBackend } from "./memory-backend.ts";
 import { loadPolicies } from "./policies.ts";
@@ -147,11 +148,14 @@ async function kubernetesParts(
     settings,
     log,
     scale: k8s.kubernetesScaleBackend(kc, k8s.apiDiscovery(kc), registry),
-    lease: new k8s.LeaseElector(kc, {
-      namespace: lease.namespace ?? k8s.inClusterNamespace() ?? "default",
-      name: lease.name,
+    lease: new Elector({
+      lock: new k8s.LeaseLock(kc, {
+        namespace: lease.namespace ?? k8s.inClusterNamespace() ?? "default",
+        name: lease.name,
+      }),
       identity,
-      url: () => settings.advertiseUrl,
+      url: settings.advertiseUrl,
+      clock: Date.now,
       leaseDurationMs: lease.durationMs,
       renewDeadlineMs: lease.renewDeadlineMs,
       retryPeriodMs: lease.retryPeriodMs,

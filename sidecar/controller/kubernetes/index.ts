@@ -6,7 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 export { apiDiscovery } from "./discovery.ts";
 export { eventRecorder } from "./events.ts";
 export { forwardReportsToLeader } from "./forward.ts";
-export { LeaseElector } from "./lease.ts";
+export { LeaseLock } from "./lease.ts";
 export { mayReportAsOwnPod, podOwnership } from "./ownership.ts";
 export { guardPrescale } from "./prescale-guard.ts";
 export { kubernetesScaleBackend } from "./scale-backend.ts";

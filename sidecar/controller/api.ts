@@ -31,6 +31,9 @@ export const DecisionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(DECISIONS_KEPT).default(DECISIONS_KEPT),
 });
 
+/** The prescale route, which a cluster's controller guards and forwards like reports. */
+export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+
 /** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
   const { controller, auth, limiter, clock } = deps;
@@ -102,7 +105,7 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
-  app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
+  app.post(PRESCALE_PATH, async (c) => {
     await authenticate(c.req.header("authorization"));
     const body = await parseJsonBody(c, PrescaleBody);
     const { namespace, name } = c.req.param();

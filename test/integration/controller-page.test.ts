@@ -1,10 +1,9 @@
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseEnv } from "../../services/kit/config.ts";
 import { createLogger } from "../../services/kit/logger.ts";
 import { createRegistry } from "../../services/kit/metrics.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
-import { controllerEnv } from "../../sidecar/controller/config.ts";
+import { parseControllerConfig } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { parsePolicies } from "../../sidecar/controller/policies.ts";
@@ -23,7 +22,7 @@ let base: string;
 let seq = 0;
 
 beforeEach(async () => {
-  const cfg = parseEnv(controllerEnv, {
+  const cfg = parseControllerConfig({
     SWELL_TOKEN: TOKEN,
     HOST: "127.0.0.1",
     PORT: "0",

@@ -7,7 +7,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLoad } from "../../tools/load/run.ts";
 import { freePort } from "../../tools/local/ports.ts";
-import { waitFor } from "../support/wait.ts";
 
 // The whole local loop as a person runs it: `npm start` (tools/local/main.ts) as a real process,
 // real service and agent processes per replica, real sockets and signals.
@@ -34,13 +33,25 @@ async function view(name: string): Promise<View> {
   return (await res.json()) as View;
 }
 
-/** waitFor, every 100 ms, with the stack's output in the message when it times out. */
-const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
-  waitFor(what, probe, {
-    timeoutMs,
-    everyMs: 100,
-    context: () => `--- stack output ---\n${output}`,
-  });
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}\n--- stack output ---\n${output}`,
+  );
+}
 
 /** Processes (besides this test) that carry this run's marker in their environment. */
 function leftovers(): number[] {

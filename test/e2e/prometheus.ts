@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../tools/local/ports.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** Debian's Prometheus server (`apt-get install prometheus`; .ci/run installs it). */
 export const PROMETHEUS = process.env.SWELL_PROMETHEUS ?? "/usr/bin/prometheus";
@@ -45,17 +45,14 @@ export async function startPrometheus(controller: string): Promise<RunningPromet
   proc.stdout?.on("data", (b) => (output += b));
   proc.stderr?.on("data", (b) => (output += b));
   const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > end) throw new Error(`prometheus not ready after 30 s:\n${output}`);
-    await sleep(200);
-  }
+  await waitFor(
+    "prometheus ready",
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}`);
+      return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok;
+    },
+    { timeoutMs: 30_000, everyMs: 200, context: () => output },
+  );
   return {
     url,
     async query(expr) {

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { runLoad } from "../../tools/load/run.ts";
 import { freePort } from "../../tools/local/ports.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** `npm start` (tools/local/main.ts) as a real process on free loopback ports. */
 export interface LocalStack {
@@ -40,25 +40,12 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
   proc.stdout?.on("data", (b) => (output += b));
   proc.stderr?.on("data", (b) => (output += b));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (c) => resolve(c)));
-  const until = async <T>(
-    what: string,
-    timeoutMs: number,
-    probe: () => Promise<T | undefined>,
-  ): Promise<T> => {
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    throw new Error(
-      `timed out after ${timeoutMs} ms waiting for ${what}\n--- stack output ---\n${output}`,
-    );
-  };
+  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
+    waitFor(what, probe, {
+      timeoutMs,
+      everyMs: 100,
+      context: () => `--- stack output ---\n${output}`,
+    });
   return {
     proc,
     controller: `http://127.0.0.1:${cp}`,

@@ -7,7 +7,14 @@ import { parseControllerConfig } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { parsePolicies } from "../../sidecar/controller/policies.ts";
-import { type RunningController, runController } from "../../sidecar/controller/run.ts";
+import {
+  createController,
+  createControllerApp,
+  type RunningController,
+  runController,
+} from "../../sidecar/controller/run.ts";
+import { LiveFeed } from "../../sidecar/controller/ui/feed.ts";
+import { registerLivePage } from "../../sidecar/controller/ui/routes.ts";
 import { workerPolicyYaml } from "../unit/controller/fixtures.ts";
 
 // The live page and its data, served by a real controller on a real socket: the static files,
@@ -260,5 +267,57 @@ describe("GET /v1/workloads/{ns}/{name}/decisions", () => {
     const res = await fetch(`${base}/v1/workloads/default/nope/decisions`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { detail: string }).detail).toContain("default/nope");
+  });
+});
+
+describe("event stream limits", () => {
+  // The page's routes alone on the kit's app, with small limits, in process.
+  function small(limits: { maxStreams: number; maxQueued: number }) {
+    const logger = createLogger({
+      name: "test",
+      level: "silent",
+      destination: new Writable({ write: (_c, _e, cb) => cb() }),
+    });
+    const registry = createRegistry({ defaultMetrics: false });
+    const policies = parsePolicies(POLICY, "test.yaml");
+    if (!policies.ok) throw new Error(policies.problems.join("\n"));
+    const controller = createController({
+      config: { podTtlMs: 5000, tickMs: 60_000, reportMaxAgeMs: 30_000 },
+      policies: policies.policies,
+      backend: memoryBackend({ "default/worker": 1 }),
+      leader: singleInstance("limits"),
+      logger,
+      registry,
+    });
+    const { app } = createControllerApp({ config: { maxBodyBytes: 1 << 20 }, logger, registry });
+    const feed = new LiveFeed().follow(controller);
+    registerLivePage(app, { controller, feed, keepAliveMs: 60_000, ...limits });
+    return { app, controller, feed };
+  }
+
+  it("refuses one stream more than maxStreams with 503 and Retry-After, and any once stopped", async () => {
+    const { app, controller } = small({ maxStreams: 1, maxQueued: 100 });
+    const first = await app.request("/v1/events");
+    expect(first.status).toBe(200);
+    const second = await app.request("/v1/events");
+    expect(second.status).toBe(503);
+    expect(second.headers.get("retry-after")).toBe("5");
+    expect(second.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    controller.stop();
+    await first.text(); // ended by the stop
+    const after = await app.request("/v1/events");
+    expect(after.status).toBe(503);
+  });
+
+  it("closes a stream whose reader falls maxQueued events behind", async () => {
+    const { app, controller, feed } = small({ maxStreams: 4, maxQueued: 3 });
+    const res = await app.request("/v1/events");
+    expect(feed.listeners).toBe(1);
+    // Nobody reads the body: the decisions pile up until the stream gives up on it.
+    for (let i = 0; i < 10; i++) await controller.decideNow("default", "worker");
+    const text = await res.text();
+    expect(text).toContain("event: snapshot");
+    expect(feed.listeners).toBe(0);
+    controller.stop();
   });
 });

@@ -201,13 +201,15 @@ export function summarize(results: readonly TraceResult[]): Summary {
   };
 }
 
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
 export function summaryText(s: Summary): string {
   const pct = (n: number) => `${((100 * n) / Math.max(1, s.traces)).toFixed(1)} %`;
   return [
     `swell undominated by any baseline setting: ${s.undominated} of ${s.traces} traces (${pct(s.undominated)})`,
     `median replica-seconds vs oracle: ${s.medianCostVsOracle.toFixed(3)}x`,
     `median reversals: swell ${s.medianReversals.swell}, kpa ${s.medianReversals.kpa} (swell <= kpa on ${s.reversalsAtMostKpa} of ${s.traces})`,
-    `median SLO violation s (drops included): swell ${s.medianViolationSeconds.swell}, hpa ${s.medianViolationSeconds.hpa}, kpa ${s.medianViolationSeconds.kpa} (the hpa and kpa rows' settings)`,
+    `median SLO violation s (drops included): swell ${r1(s.medianViolationSeconds.swell)}, hpa ${r1(s.medianViolationSeconds.hpa)}, kpa ${r1(s.medianViolationSeconds.kpa)} (the hpa and kpa rows' settings)`,
     ...s.lost.map((l) => `  dominated: ${l.trace}: swell ${l.swell}; ${l.by} ${l.baseline}`),
   ].join("\n");
 }

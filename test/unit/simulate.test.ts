@@ -459,7 +459,7 @@ describe("npm run simulate (the real CLI)", () => {
       replicaSeconds: obj.policies.swell.replicaSeconds,
       sloViolationSeconds: obj.policies.swell.sloViolationSeconds,
     });
-  });
+  }, 120_000); // 13 runs in a child process: seconds alone, much longer on a loaded machine
 
   it("--seeds A..B --summary runs each seed and prints the issue's figures", async () => {
     const { stdout, stderr } = await cli(["--trace", "random", "--seeds", "3..4", "--summary"]);
@@ -467,7 +467,7 @@ describe("npm run simulate (the real CLI)", () => {
     expect(stdout).toMatch(/^swell undominated by any baseline setting: \d of 2 traces/m);
     expect(stdout).toMatch(/^median replica-seconds vs oracle: \d\.\d{3}x$/m);
     expect(stdout).toMatch(/^median reversals: swell \d+(\.5)?, kpa \d+(\.5)?/m);
-  });
+  }, 120_000);
 
   it("--out writes the JSON, an SVG and a PNG chart; a CSV trace works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "swell-sim-"));

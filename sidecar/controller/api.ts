@@ -30,7 +30,7 @@ export const PrescaleBody = z.strictObject({
 /** The prescale route, which a cluster's controller guards and forwards like reports. */
 export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
 
-/** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
+/** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
   const { controller, auth, limiter, clock } = deps;
 

@@ -96,8 +96,8 @@ for (const s of stack.services) {
           SWELL_TOKEN: token,
           LOG_LEVEL: env.LOG_LEVEL,
           // Like the demo policies' short windows: a surge is seen within half a second, so a
-          // scale-up lands in under one (npm run bench: p95 0.7-0.8 s at 500 ms, 1.06 s at the
-          // agent's 1 s default). SWELL_SCRAPE_INTERVAL in the environment wins.
+          // scale-up lands sooner than at the agent's 1 s default (BENCHMARKS.md, reaction).
+          // SWELL_SCRAPE_INTERVAL in the environment wins.
           SWELL_SCRAPE_INTERVAL: process.env.SWELL_SCRAPE_INTERVAL || "500ms",
         },
         readyTimeoutMs: 30_000,

@@ -1,15 +1,17 @@
 /**
  * Conformance with the Kubernetes HPA's own test tables for the behavior math, transcribed as
  * data (the cases, not the code) from kubernetes/kubernetes
- * pkg/controller/podautoscaler/horizontal_test.go, TestScalingWithRules: rate policies, their
- * periods and past scale events, and the min/max bounds (convertDesiredReplicasWithBehaviorRate).
+ * pkg/controller/podautoscaler/horizontal_test.go: TestScalingWithRules (rate policies, their
+ * periods and past scale events, and the min/max bounds: convertDesiredReplicasWithBehaviorRate),
+ * TestCalculateScaleUpLimitWithScalingRules, TestCalculateScaleDownLimitWithBehaviors and
+ * TestNormalizeDesiredReplicas (the scale-down stabilization window).
  * Left out: "prenormalized desired replicas within range when minReplicas is 0" (swell's
  * minReplicas is at least 1). The HPA's condition maps to swell's limitedBy: DesiredWithinRange →
  * none, TooFewReplicas → minReplicas, TooManyReplicas → maxReplicas, ScaleUpLimit →
  * scaleUp.policies, ScaleDownLimit → scaleDown.policies.
  */
 import { describe, expect, it } from "vitest";
-import { limitRate } from "../../sidecar/policy/index.ts";
+import { limitRate, scaleDownLimit, scaleUpLimit, stabilize } from "../../sidecar/policy/index.ts";
 import { withTolerance } from "../../sidecar/policy/recommend.ts";
 import type { ScaleEvent } from "../../sidecar/policy/types.ts";
 import { ScalingPolicySpec, type ScalingRules } from "../../sidecar/protocol/policy.ts";
@@ -523,5 +525,78 @@ describe("HPA conformance: the tolerance (replica_calculator.go, Tolerances.isWi
     ["10 pods at 89 %: scale to 9", 8.9, 10, 9],
   ] as const)("%s", (_name, raw, current, expected) => {
     expect(withTolerance(raw, current, policy).replicas).toBe(expected);
+  });
+});
+
+describe("HPA conformance: TestCalculateScaleUpLimitWithScalingRules and its scale-down twin", () => {
+  const minChange: ScalingRules = {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: "Min",
+    policies: [
+      { type: "Pods", value: 2, periodSeconds: 60 },
+      { type: "Percent", value: 50, periodSeconds: 60 },
+    ],
+    tolerance: 0.1,
+  };
+  it("scale-up from 1 with Min of 2 pods and 50 %: 2", () => {
+    expect(scaleUpLimit(1, [], minChange, NOW)).toBe(2);
+  });
+  it("scale-down from 5 with Min of 2 pods and 50 %: 3", () => {
+    expect(scaleDownLimit(5, [], minChange, NOW)).toBe(3);
+  });
+});
+
+describe("HPA conformance: TestNormalizeDesiredReplicas (5 min scale-down stabilization)", () => {
+  // The upstream function takes no current size; a current above every recommendation lets the
+  // window alone decide, as there.
+  const current = 50;
+  const down = { ...defaultDown, stabilizationWindowSeconds: 300 };
+  const up = { ...defaultUp, stabilizationWindowSeconds: 0 };
+  it.each([
+    ["empty log", [], 5, 5],
+    [
+      "stabilize",
+      [
+        [4, 2],
+        [5, 1],
+      ],
+      3,
+      5,
+    ],
+    [
+      "no stabilize",
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      3,
+      3,
+    ],
+    [
+      "no stabilize - old recommendations",
+      [
+        [10, 10],
+        [9, 9],
+      ],
+      3,
+      3,
+    ],
+    [
+      "stabilize - old recommendations",
+      [
+        [10, 10],
+        [4, 1],
+        [5, 2],
+        [9, 9],
+      ],
+      3,
+      5,
+    ],
+  ] as const)("%s", (_name, recs, desired, expected) => {
+    const history = recs.map(([replicas, minutesAgo]) => ({
+      t: NOW - minutesAgo * 60_000,
+      replicas,
+    }));
+    expect(stabilize(history, desired, current, up, down, NOW).replicas).toBe(expected);
   });
 });

@@ -70,13 +70,17 @@ function metricViews(
   return { views, missing };
 }
 
-/** Tolerance per direction on the ratio desired/current (HPA: |1 - ratio| <= tolerance keeps current). */
+/**
+ * Tolerance per direction on the ratio desired/current, as the HPA compares it
+ * (replica_calculator.go, Tolerances.isWithin: 1 - down <= ratio <= 1 + up). Comparing the ratio
+ * with 1 + tolerance, not ratio - 1 with the tolerance, keeps 10 pods at 110 % at 10 as the HPA
+ * does: 1.1 - 1 is 0.10000000000000009 in floating point.
+ */
 export function withTolerance(raw: number, current: number, policy: ScalingPolicySpec) {
   const ratio = current > 0 ? raw / current : Number.POSITIVE_INFINITY;
   const within =
-    ratio >= 1
-      ? ratio - 1 <= policy.behavior.scaleUp.tolerance
-      : 1 - ratio <= policy.behavior.scaleDown.tolerance;
+    1 - policy.behavior.scaleDown.tolerance <= ratio &&
+    ratio <= 1 + policy.behavior.scaleUp.tolerance;
   return { replicas: within ? current : ceilReplicas(raw), within, ratio };
 }
 

@@ -47,8 +47,8 @@ export function createApp(deps: AppDeps): Hono {
 
   const tooLarge = () => problems.payloadTooLarge(deps.maxBodyBytes).toResponse();
   const limitStreamed = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
-  // One middleware for what every request gets (one dispatch step, not two); it allocates only
-  // the log line's object, since a request's CPU on a trivial route is a few tens of µs.
+  // One middleware for what every request gets (one dispatch step, not two), allocating only
+  // the log line's object: on a trivial route the kit's share of a request's CPU is large.
   app.use("*", async (c, next) => {
     const start = performance.now();
     const { method, path } = c.req;
@@ -83,9 +83,9 @@ export function createApp(deps: AppDeps): Hono {
   /**
    * GET and HEAD carry no body (a fetch Request drops it) and skip this. Any other request's
    * declared length is checked from the header alone: Hono's bodyLimit reads `c.req.raw.body`
-   * first, which makes the Node adapter build a web Request and stream for every request, and
-   * a small POST measured 2 to 3 times the CPU. Only a chunked body, whose size is known once
-   * read, goes through it. Returns the 413 when refused.
+   * first, which makes the Node adapter build a web Request and stream for every request,
+   * several times the CPU of a small POST (BENCHMARKS.md). Only a chunked body, whose size is
+   * known once read, goes through it. Returns the 413 when refused.
    */
   async function limitBody(c: Context, next: () => Promise<void>): Promise<Response | undefined> {
     const length = c.req.header("content-length");

@@ -91,7 +91,7 @@ interface RouteSeries {
   duration: { observe(seconds: number): void };
 }
 
-/** The HTTP metrics of DESIGN.md, registered on `registry`. */
+/** The HTTP metrics every service exposes (README.md, Services), registered on `registry`. */
 export interface HttpMetrics {
   requestsTotal: Counter<HttpLabels>;
   requestDuration: Histogram<HttpLabels>;

@@ -27,9 +27,9 @@ interface View {
 
 const SURGE_RPS = 100;
 /**
- * How long one read of the decision log may take. With some twenty processes of the local stack
- * on two cores, the controller answers a read in milliseconds when quiet and has taken over 2 s
- * in a surge; the reading's own timing does not matter (each decision carries its time).
+ * How long one read of the decision log may take. With the local stack's many processes on a
+ * small machine the controller can take seconds to answer during a surge; the read's own timing
+ * does not matter (each decision carries its time).
  */
 const POLL_TIMEOUT_MS = 5000;
 /** A job costs 200 ms and a worker works 4 at once: one replica serves 20 jobs a second. */

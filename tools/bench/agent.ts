@@ -19,6 +19,11 @@ export interface AgentResult {
   privateMb: number;
   /** The agent at 4 Hz without AGENT_NODE_FLAGS: V8's default heap sizing. */
   defaultHeap: { rssMb: number; privateMb: number; cpuPercent4Hz: number };
+  /**
+   * What Node itself holds with AGENT_NODE_FLAGS (tools/bench/floor-app.ts): a process doing
+   * nothing, and one serving and sending HTTP over node:http at 4 Hz. Peak VmRSS and RssAnon.
+   */
+  floor: { empty: Memory; http: Memory };
   cpuPercent1Hz: number;
   cpuPercent4Hz: number;
   /**
@@ -40,6 +45,11 @@ export interface AgentResult {
 }
 
 const LOAD_RPS = 200;
+
+interface Memory {
+  rssMb: number;
+  privateMb: number;
+}
 
 interface Latency {
   p50: number;
@@ -201,11 +211,49 @@ export async function benchAgent(ctx: BenchContext): Promise<AgentResult> {
     );
     result.defaultHeap = { rssMb: peakRss, privateMb: peakAnon, cpuPercent4Hz: cpuDefault };
     await stopAgent();
+
+    ctx.progress("agent: the floor, Node with the agent's flags doing nothing, then only HTTP");
+    result.floor = {
+      empty: await floorMemory(ctx, "empty", windowSeconds),
+      http: await floorMemory(ctx, "http", windowSeconds),
+    };
+    ctx.progress(
+      `agent: floor: empty ${result.floor.empty.rssMb.toFixed(1)} MiB (private ${result.floor.empty.privateMb.toFixed(1)}), node:http ${result.floor.http.rssMb.toFixed(1)} MiB (private ${result.floor.http.privateMb.toFixed(1)})`,
+    );
     return result as AgentResult;
   } finally {
     await stopAgent();
     await api.stop();
     ctx.cleanup.delete(api.stop);
     await controller.stop();
+  }
+}
+
+/** Peak memory of tools/bench/floor-app.ts in one mode, sampled each second. */
+async function floorMemory(ctx: BenchContext, mode: string, seconds: number): Promise<Memory> {
+  const p = startProgram(
+    "floor",
+    ctx.entries.of("tools/bench/floor-app.ts"),
+    { FLOOR: mode },
+    {
+      nodeFlags: AGENT_NODE_FLAGS,
+    },
+  );
+  ctx.cleanup.add(p.stop);
+  try {
+    const peak = { rssMb: 0, privateMb: 0 };
+    await sleep(1000);
+    for (let s = 0; s < seconds; s++) {
+      if (p.proc.exitCode !== null)
+        throw new Error(`floor-app (${mode}) exited: ${p.stderrTail()}`);
+      const m = await memoryMb(p.pid);
+      peak.rssMb = Math.max(peak.rssMb, m.rss);
+      peak.privateMb = Math.max(peak.privateMb, m.anon);
+      await sleep(1000);
+    }
+    return peak;
+  } finally {
+    await p.stop();
+    ctx.cleanup.delete(p.stop);
   }
 }

@@ -33,6 +33,7 @@ const entries = await buildEntries([
   "sidecar/controller/main.ts",
   "tools/bench/bare-app.ts",
   "tools/bench/sink-app.ts",
+  "tools/bench/floor-app.ts",
 ]);
 if (entries.problem) log(`bench: running the sources instead: ${entries.problem}\n`);
 const ctx = benchContext(args.quick, entries, log);

@@ -149,6 +149,13 @@ export function benchRows(r: BenchResults): Row[] {
       },
       {
         section: "agent",
+        figure: "… floor: node:http",
+        value: a.floor.http.rssMb,
+        unit: "MiB",
+        note: `Node with the agent's flags serving and sending HTTP at 4 Hz, nothing else; private ${a.floor.http.privateMb.toFixed(1)} MiB (doing nothing at all: ${a.floor.empty.rssMb.toFixed(1)}, private ${a.floor.empty.privateMb.toFixed(1)})`,
+      },
+      {
+        section: "agent",
         figure: "cpuPercent1Hz",
         value: a.cpuPercent1Hz,
         unit: "%",

@@ -5,8 +5,16 @@
  * - `--max-semi-space-size=1`: parsing the app's exposition every scrape allocates a lot that
  *   dies young, and V8 answers by growing the young generation far beyond what the agent
  *   needs; capped at 1 MiB it stays small for about the same CPU.
- * - `--lite-mode`: no optimizing compiler and less feedback kept per function. The agent works
- *   a few milliseconds a scrape, so optimized code would save it little CPU, and that code and
- *   its feedback are private memory in every pod.
+ * - `--no-opt --no-maglev --no-sparkplug --optimize-for-size`: only the interpreter, and V8's
+ *   memory-saving heuristics. The agent works a few milliseconds a scrape, so compiled code
+ *   would save it little CPU, and that code and its feedback are private memory in every pod.
+ *   These are what `--lite-mode` does without `--jitless`, which would also turn off
+ *   WebAssembly, which Node's type stripping needs (the local stack runs the agent's sources).
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--lite-mode"];
+export const AGENT_NODE_FLAGS: readonly string[] = [
+  "--max-semi-space-size=1",
+  "--no-opt",
+  "--no-maglev",
+  "--no-sparkplug",
+  "--optimize-for-size",
+];

@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import path from "node:path";
 
 export const BUILD_DIR = "out/bench-dist";
+/** Files the programs read at run time that tsc does not emit (package.json's build copies them). */
+const STATIC_DIRS = ["sidecar/controller/ui/static"];
 
 /** How the benchmarked programs are run: built JavaScript, as they ship, or the sources. */
 export interface Entries {
@@ -32,6 +34,10 @@ export async function buildEntries(
     p.on("close", () => resolve(text));
     p.on("error", (err) => resolve(String(err)));
   });
+  // What `npm run build` copies beside the code: the controller's live page reads it at start.
+  for (const dir of STATIC_DIRS) {
+    if (existsSync(dir)) cpSync(dir, path.join(BUILD_DIR, dir), { recursive: true });
+  }
   const built = (entry: string) => path.join(BUILD_DIR, entry.replace(/\.ts$/, ".js"));
   const missing = required.filter((e) => !existsSync(built(e)));
   if (missing.length > 0) {

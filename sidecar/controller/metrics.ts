@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ScalingPolicySpec } from "../protocol/policy.ts";
-import { SIGNAL_NAMES } from "../protocol/signals.ts";
+import { SIGNAL_NAMES, type SignalName } from "../protocol/signals.ts";
 import type { Aggregate } from "./aggregate.ts";
 import type { DecisionRecord } from "./workload.ts";
 
@@ -24,6 +24,10 @@ export interface ControllerMetrics {
 export function createControllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
   const workloadGauges: Gauge<"workload">[] = [];
+  const observed = new Map<
+    string,
+    { policy: ScalingPolicySpec | undefined; signals: Set<SignalName> }
+  >();
   // Gauges keyed by workload alone: removed together when a workload's policy goes.
   const perWorkload = (name: string, help: string) => {
     const g = new Gauge({ name, help, labelNames: ["workload"] as const, registers });
@@ -113,23 +117,36 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       m.decisions.inc({ workload, direction });
     },
     observeInputs(workload, policy, agg) {
-      m.minReplicas.set({ workload }, policy.minReplicas);
-      m.maxReplicas.set({ workload }, policy.maxReplicas);
-      m.dryRun.set({ workload }, policy.mode === "dryRun" ? 1 : 0);
+      // Once a decision: touch only what can have changed (each labelled set or remove hashes
+      // its labels). The policy's values change with the policy object alone.
+      const seen = observed.get(workload) ?? { policy: undefined, signals: new Set<SignalName>() };
+      observed.set(workload, seen);
+      if (seen.policy !== policy) {
+        seen.policy = policy;
+        m.minReplicas.set({ workload }, policy.minReplicas);
+        m.maxReplicas.set({ workload }, policy.maxReplicas);
+        m.dryRun.set({ workload }, policy.mode === "dryRun" ? 1 : 0);
+        const targets = new Map(policy.metrics.map((t) => [t.name, t.averageValue]));
+        for (const signal of SIGNAL_NAMES) {
+          const v = targets.get(signal);
+          if (v === undefined) m.signalTarget.remove({ workload, signal });
+          else m.signalTarget.set({ workload, signal }, v);
+        }
+      }
       m.reportingPods.set({ workload }, agg.pods);
+      for (const signal of seen.signals) {
+        if (agg.signals[signal] === undefined) m.signal.remove({ workload, signal });
+      }
+      seen.signals.clear();
       for (const signal of SIGNAL_NAMES) {
         const v = agg.signals[signal];
-        if (v === undefined) m.signal.remove({ workload, signal });
-        else m.signal.set({ workload, signal }, v);
-      }
-      const targets = new Map(policy.metrics.map((t) => [t.name, t.averageValue]));
-      for (const signal of SIGNAL_NAMES) {
-        const v = targets.get(signal);
-        if (v === undefined) m.signalTarget.remove({ workload, signal });
-        else m.signalTarget.set({ workload, signal }, v);
+        if (v === undefined) continue;
+        m.signal.set({ workload, signal }, v);
+        seen.signals.add(signal);
       }
     },
     forget(workload) {
+      observed.delete(workload);
       for (const g of workloadGauges) g.remove({ workload });
       for (const signal of SIGNAL_NAMES) {
         m.signal.remove({ workload, signal });

@@ -21,6 +21,8 @@ let stack: LocalStack;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
 let prometheus: RunningPrometheus;
+/** What went wrong in the page: script errors, failed or foreign requests, console errors. */
+const problems: string[] = [];
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 // SWELL_SCREENSHOT_DIR=docs/img refreshes the screenshot README shows.
 const shotDir =
@@ -39,7 +41,9 @@ beforeAll(async () => {
   expect(stack.output()).toContain(`page        ${stack.controller}/`);
   prometheus = await startPrometheus(stack.controller);
   page = await browser.context.newPage();
-  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`); // CSP refusals land here
+  });
   page.on("pageerror", (e) => problems.push(String(e)));
   page.on("requestfailed", (r) => problems.push(`${r.url()}: ${r.failure()?.errorText}`));
   // Everything the page loads must come from the controller: it works offline.
@@ -149,6 +153,7 @@ describe("watching the local stack during a spike", () => {
     );
     expect(current).toBeGreaterThanOrEqual(1);
 
+    expect(problems).toEqual([]);
     mkdirSync(shotDir, { recursive: true });
     const file = path.join(shotDir, "live-page.png");
     await page.locator('[data-workload="default/worker"]').screenshot({ path: file });

@@ -137,6 +137,8 @@ describe("live page", () => {
     const js = await (await fetch(`${base}/ui/page.js`)).text();
     for (const text of [html, js]) expect(text).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(js).not.toMatch(/https?:\/\//);
+    const csp = (await fetch(`${base}/`)).headers.get("content-security-policy");
+    expect(csp).toContain("default-src 'self'");
   });
 
   it("streams a snapshot, then a sample per decision with the logged decision's reason", async () => {

@@ -53,6 +53,10 @@ export function registerLivePage(app: Hono, deps: LivePageDeps): void {
         // Same version as the controller that serves it; revalidate so an upgrade shows at once.
         "cache-control": "no-cache",
         "x-content-type-options": "nosniff",
+        // Nothing from elsewhere, ever: scripts, styles and the event stream are this server's
+        // (uPlot sizes its elements with inline styles).
+        "content-security-policy":
+          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
       }),
     );
   }

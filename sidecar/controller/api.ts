@@ -77,6 +77,14 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
+  // The fresh per-pod signals (those the metrics API serves); followers read the leader's here.
+  app.get("/v1/signals", (c) =>
+    c.json({
+      identity: controller.leader.identity,
+      workloads: controller.signals(c.req.query("namespace") || undefined),
+    }),
+  );
+
   app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
     await authenticate(c.req.header("authorization"));
     const body = await parseJsonBody(c, PrescaleBody);

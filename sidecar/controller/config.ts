@@ -49,10 +49,43 @@ export const controllerEnv = z
     SWELL_TICK: envVars.durationMs().default(1000),
     /** Reports whose window ended longer ago are refused as stale. */
     SWELL_REPORT_MAX_AGE: envVars.durationMs().default(30_000),
+    // --- metrics API (docs/kubernetes.md, "Scaling with a plain HPA on swell's signals") ---
+    /** Serve custom.metrics.k8s.io and external.metrics.k8s.io over TLS on this port (kubernetes). */
+    SWELL_METRICS_API_PORT: envVars.port().optional(),
+    /** Address of the metrics API's listener; default HOST. */
+    SWELL_METRICS_API_HOST: envVars.host().optional(),
+    /** The Service the APIServices name: its DNS names are in the serving certificate. */
+    SWELL_METRICS_API_SERVICE: envVars.string().default("swell-controller-metrics"),
+    /** The Secret (in POD_NAMESPACE) holding the serving certificate every replica shares. */
+    SWELL_METRICS_API_SECRET: envVars.string().default("swell-controller-metrics-tls"),
+    /** The APIServices whose caBundle the controller keeps (comma-separated; "none": none). */
+    SWELL_METRICS_API_APISERVICES: envVars
+      .string()
+      .default(
+        "v1beta2.custom.metrics.k8s.io,v1beta1.custom.metrics.k8s.io,v1beta1.external.metrics.k8s.io",
+      )
+      .transform((v) =>
+        v === "none"
+          ? []
+          : v
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+      ),
+    /** Workloads with no ScalingPolicy whose reports are kept for the metrics API (it serves). */
+    SWELL_METRICS_API_MAX_WORKLOADS: envVars.nonNegativeInt(100_000).default(1000),
     /** Reports a second one pod may send (bursts of twice that). */
     SWELL_REPORTS_PER_POD_PER_SECOND: envVars.positiveInt(1000).default(20),
   })
   .superRefine((c, ctx) => {
+    // The metrics API authenticates through, and registers with, a Kubernetes API server.
+    if (c.SWELL_METRICS_API_PORT !== undefined && c.SWELL_BACKEND !== "kubernetes") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWELL_METRICS_API_PORT"],
+        message: "expected only with SWELL_BACKEND=kubernetes",
+      });
+    }
     // client-go's rules: the leader gives up (renewDeadline) before others may take over
     // (leaseDuration), and retries several times within the deadline.
     if (c.SWELL_RENEW_DEADLINE >= c.SWELL_LEASE_DURATION) {

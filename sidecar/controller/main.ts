@@ -48,7 +48,26 @@ if (config.SWELL_BACKEND === "kubernetes") {
     await running.stop();
     process.exit(1);
   }
-  stopBackend = () => k8s.stop();
+  // custom.metrics.k8s.io and external.metrics.k8s.io for a plain HPA (docs/kubernetes.md).
+  const port = config.SWELL_METRICS_API_PORT;
+  const { metricsApiFromConfig } = await import("./metrics-api/serve.ts");
+  const metricsApi =
+    port === undefined
+      ? undefined
+      : await metricsApiFromConfig(
+          { ...config, SWELL_METRICS_API_PORT: port },
+          running.controller,
+          k8s.leader,
+          logger,
+        ).catch(async (err) => {
+          logger.error({ err }, "cannot serve the metrics API");
+          await running.stop();
+          process.exit(1);
+        });
+  stopBackend = async () => {
+    await metricsApi?.close();
+    await k8s.stop();
+  };
 } else {
   const loaded = await loadPolicies(config.SWELL_POLICIES);
   if (!loaded.ok) {

@@ -60,6 +60,9 @@ export function buildController(deps: RunControllerDeps): {
       podTtlMs: config.SWELL_POD_TTL,
       tickMs: config.SWELL_TICK,
       maxAgeMs: config.SWELL_REPORT_MAX_AGE,
+      // With the metrics API on, an HPA may read a workload no ScalingPolicy targets.
+      maxObservedWorkloads:
+        config.SWELL_METRICS_API_PORT === undefined ? 0 : config.SWELL_METRICS_API_MAX_WORKLOADS,
     },
   );
   const app = createApp({

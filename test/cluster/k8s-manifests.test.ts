@@ -314,13 +314,76 @@ describe("rendered manifests", () => {
     for (const name of SERVICES) expect(find(objs, "ScalingPolicy", name).spec.mode).toBe("dryRun");
   });
 
-  it("hpa: the same services under autoscaling/v2 HPAs, without ScalingPolicies or agents", () => {
+  it("hpa: autoscaling/v2 HPAs on swell's signals (type Pods), the policies' targets, agents kept", () => {
     const objs = objects("overlays/hpa");
     const base = objects("base");
     expect(objs.filter((o) => o.kind === "ScalingPolicy")).toEqual([]);
     for (const name of SERVICES) {
       const hpa = find(objs, "HorizontalPodAutoscaler", name);
       expect(hpa.apiVersion).toBe("autoscaling/v2");
+      expect(hpa.metadata.namespace).toBe("swell");
+      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
+      const policy = find(base, "ScalingPolicy", name).spec;
+      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([
+        policy.minReplicas,
+        policy.maxReplicas,
+      ]);
+      // The same signals with the same per-pod targets as the ScalingPolicy.
+      expect(
+        hpa.spec.metrics.map(
+          (m: {
+            type: string;
+            pods: { metric: { name: string }; target: { type: string; averageValue: string } };
+          }) => [
+            m.type,
+            m.pods.metric.name,
+            m.pods.target.type,
+            Number(m.pods.target.averageValue),
+          ],
+        ),
+      ).toEqual(
+        policy.metrics.map((m: { name: string; averageValue: number }) => [
+          "Pods",
+          m.name,
+          "AverageValue",
+          m.averageValue,
+        ]),
+      );
+      expect(hpa.spec.behavior).toEqual(policy.behavior);
+      const spec = podSpec(find(objs, "Deployment", name));
+      expect(allContainers(spec).map((c) => c.name)).toContain("swell-agent");
+    }
+    // Registered as an aggregated API, verified by a caBundle the controller sets (no skip).
+    for (const name of [
+      "v1beta2.custom.metrics.k8s.io",
+      "v1beta1.custom.metrics.k8s.io",
+      "v1beta1.external.metrics.k8s.io",
+    ]) {
+      const a = find(objs, "APIService", name);
+      expect(a.spec.insecureSkipTLSVerify).toBeUndefined();
+      expect(a.spec.service).toEqual({
+        name: "swell-controller-metrics",
+        namespace: "swell",
+        port: 443,
+      });
+    }
+    find(objs, "Service", "swell-controller-metrics");
+    const controller = podSpec(find(objs, "Deployment", "swell-controller")).containers[0];
+    expect(controller.env).toContainEqual({ name: "SWELL_METRICS_API_PORT", value: "6443" });
+    // The front proxy's CA is read in kube-system: that binding must stay there.
+    expect(find(objs, "RoleBinding", "swell-controller-auth-reader").metadata.namespace).toBe(
+      "kube-system",
+    );
+  });
+
+  it("hpa-cpu: the same services under autoscaling/v2 HPAs on CPU, without ScalingPolicies or agents", () => {
+    const objs = objects("overlays/hpa-cpu");
+    const base = objects("base");
+    expect(objs.filter((o) => o.kind === "ScalingPolicy")).toEqual([]);
+    for (const name of SERVICES) {
+      const hpa = find(objs, "HorizontalPodAutoscaler", name);
+      expect(hpa.apiVersion).toBe("autoscaling/v2");
+      expect(hpa.spec.metrics[0].resource.name).toBe("cpu");
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
       const policy = find(base, "ScalingPolicy", name).spec;
       expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([

@@ -1,0 +1,181 @@
+import { X509Certificate } from "node:crypto";
+import {
+  ApiregistrationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1Secret,
+} from "@kubernetes/client-node";
+import * as x509 from "@peculiar/x509";
+import { apiMessage, apiStatus } from "../kubernetes/errors.ts";
+
+export interface ServingCertificate {
+  /** PEM */
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+const DAY_MS = 86_400_000;
+const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+
+/** DNS names the API server may dial the Service by. */
+export function serviceNames(service: string, namespace: string): string[] {
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
+}
+
+/**
+ * A new CA (10 years) and a serving certificate it signs for the Service's names (1 year), EC
+ * P-256. The CA's key is not kept: a renewal makes a new CA, and the APIServices get it.
+ */
+export async function generateServingCertificate(
+  names: string[],
+  now = new Date(),
+): Promise<ServingCertificate> {
+  const caKeys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=swell-metrics-api-ca@${Math.floor(now.getTime() / 1000)}`,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + 3650 * DAY_MS),
+    keys: caKeys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+    ],
+  });
+  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
+  const leaf = await x509.X509CertificateGenerator.create({
+    subject: `CN=${names[0] ?? "swell-metrics-api"}`,
+    issuer: ca.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + 365 * DAY_MS),
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(
+        names.map((value) => ({ type: "dns" as const, value })),
+      ),
+    ],
+  });
+  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  return {
+    cert: leaf.toString("pem"),
+    key: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
+    ca: ca.toString("pem"),
+  };
+}
+
+/** Whether a stored certificate serves these names for at least another 30 days. */
+export function stillGood(stored: ServingCertificate, names: string[], now = Date.now()): boolean {
+  try {
+    const cert = new X509Certificate(stored.cert);
+    if (!cert.verify(new X509Certificate(stored.ca).publicKey)) return false;
+    if (new Date(cert.validTo).getTime() - now < 30 * DAY_MS) return false;
+    return names.every((n) => cert.checkHost(n, { subject: "never" }) !== undefined);
+  } catch {
+    return false;
+  }
+}
+
+const fromSecret = (s: V1Secret): ServingCertificate | undefined => {
+  const d = s.data ?? {};
+  const get = (k: string) => (d[k] ? Buffer.from(d[k], "base64").toString("utf8") : undefined);
+  const cert = get("tls.crt");
+  const key = get("tls.key");
+  const ca = get("ca.crt");
+  return cert && key && ca ? { cert, key, ca } : undefined;
+};
+
+const secretData = (c: ServingCertificate) => ({
+  "tls.crt": Buffer.from(c.cert).toString("base64"),
+  "tls.key": Buffer.from(c.key).toString("base64"),
+  "ca.crt": Buffer.from(c.ca).toString("base64"),
+});
+
+/**
+ * The serving certificate every replica shares, kept in a Secret: taken when it is still good
+ * for the Service's names, else made anew and written (the first replica to write wins; the
+ * others read what it wrote). Then each named APIService gets its CA as caBundle, so the API
+ * server verifies the controller without insecureSkipTLSVerify.
+ */
+export async function provisionServingCertificate(
+  kc: KubeConfig,
+  opts: {
+    namespace: string;
+    secret: string;
+    service: string;
+    apiServices: string[];
+    log: { info(obj: object, msg: string): void };
+  },
+): Promise<ServingCertificate> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const names = serviceNames(opts.service, opts.namespace);
+  const { namespace, secret: name } = opts;
+  let current: V1Secret | undefined;
+  try {
+    current = await core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (apiStatus(err) !== 404)
+      throw new Error(`cannot read Secret ${namespace}/${name}: ${apiMessage(err)}`);
+  }
+  let serving = current && fromSecret(current);
+  if (!serving || !stillGood(serving, names)) {
+    const fresh = await generateServingCertificate(names);
+    const body: V1Secret = {
+      metadata: { name, namespace, labels: { "app.kubernetes.io/name": "swell-controller" } },
+      type: "kubernetes.io/tls",
+      data: secretData(fresh),
+    };
+    try {
+      if (current) {
+        body.metadata = { ...body.metadata, resourceVersion: current.metadata?.resourceVersion };
+        await core.replaceNamespacedSecret({ name, namespace, body });
+      } else {
+        await core.createNamespacedSecret({ namespace, body });
+      }
+      serving = fresh;
+      opts.log.info(
+        { secret: `${namespace}/${name}`, names },
+        "metrics API serving certificate made",
+      );
+    } catch (err) {
+      // Another replica wrote it first: use that one, so every replica serves the same CA.
+      if (apiStatus(err) !== 409)
+        throw new Error(`cannot write Secret ${namespace}/${name}: ${apiMessage(err)}`);
+      const theirs = fromSecret(await core.readNamespacedSecret({ name, namespace }));
+      if (!theirs) throw new Error(`Secret ${namespace}/${name} holds no certificate`);
+      serving = theirs;
+    }
+  }
+  const registration = kc.makeApiClient(ApiregistrationV1Api);
+  const caBundle = Buffer.from(serving.ca).toString("base64");
+  for (const apiService of opts.apiServices) {
+    // Both replicas may write at once: a conflict is read again (and is then usually done).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const a = await registration.readAPIService({ name: apiService });
+        if (a.spec?.caBundle === caBundle) break;
+        const spec = { groupPriorityMinimum: 100, versionPriority: 100, ...a.spec, caBundle };
+        await registration.replaceAPIService({ name: apiService, body: { ...a, spec } });
+        opts.log.info({ apiService }, "APIService caBundle set");
+        break;
+      } catch (err) {
+        if (apiStatus(err) === 409 && attempt < 3) continue;
+        throw new Error(`cannot set the caBundle of APIService ${apiService}: ${apiMessage(err)}`);
+      }
+    }
+  }
+  return serving;
+}

@@ -1,11 +1,11 @@
-import { X509Certificate } from "node:crypto";
+import { generateKeyPairSync, randomBytes, X509Certificate } from "node:crypto";
 import {
   ApiregistrationV1Api,
   CoreV1Api,
   type KubeConfig,
   type V1Secret,
 } from "@kubernetes/client-node";
-import * as x509 from "@peculiar/x509";
+import forge from "node-forge";
 import { apiMessage, apiStatus } from "../kubernetes/errors.ts";
 
 export interface ServingCertificate {
@@ -16,7 +16,6 @@ export interface ServingCertificate {
 }
 
 const DAY_MS = 86_400_000;
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 /** DNS names the API server may dial the Service by. */
 export function serviceNames(service: string, namespace: string): string[] {
@@ -28,52 +27,62 @@ export function serviceNames(service: string, namespace: string): string[] {
   ];
 }
 
+/** A key pair made by Node's native crypto (fast), in forge's form for signing certificates. */
+function keyPair() {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  const key = forge.pki.privateKeyFromPem(pem);
+  return { pem, key, pub: forge.pki.setRsaPublicKey(key.n, key.e) };
+}
+
+function certificate(
+  subject: string,
+  publicKey: forge.pki.PublicKey,
+  now: Date,
+  days: number,
+  extensions: object[],
+) {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = `01${randomBytes(15).toString("hex")}`;
+  cert.validity.notBefore = new Date(now.getTime() - 60_000);
+  cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
+  cert.setSubject([{ name: "commonName", value: subject }]);
+  cert.setExtensions(extensions);
+  return cert;
+}
+
 /**
- * A new CA (10 years) and a serving certificate it signs for the Service's names (1 year), EC
- * P-256. The CA's key is not kept: a renewal makes a new CA, and the APIServices get it.
+ * A new CA (10 years) and a serving certificate it signs for the Service's names (1 year). The
+ * CA's key is not kept: a renewal makes a new CA, and the APIServices get it.
  */
-export async function generateServingCertificate(
-  names: string[],
-  now = new Date(),
-): Promise<ServingCertificate> {
-  const caKeys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=swell-metrics-api-ca@${Math.floor(now.getTime() / 1000)}`,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 3650 * DAY_MS),
-    keys: caKeys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
+export function generateServingCertificate(names: string[], now = new Date()): ServingCertificate {
+  const caKeys = keyPair();
+  const ca = certificate(
+    `swell-metrics-api-ca@${Math.floor(now.getTime() / 1000)}`,
+    caKeys.pub,
+    now,
+    3650,
+    [
+      { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     ],
-  });
-  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
-  const leaf = await x509.X509CertificateGenerator.create({
-    subject: `CN=${names[0] ?? "swell-metrics-api"}`,
-    issuer: ca.subject,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 365 * DAY_MS),
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(
-        names.map((value) => ({ type: "dns" as const, value })),
-      ),
-    ],
-  });
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  );
+  ca.setIssuer(ca.subject.attributes);
+  ca.sign(caKeys.key, forge.md.sha256.create());
+  const keys = keyPair();
+  const leaf = certificate(names[0] ?? "swell-metrics-api", keys.pub, now, 365, [
+    { name: "basicConstraints", cA: false, critical: true },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", serverAuth: true },
+    { name: "subjectAltName", altNames: names.map((value) => ({ type: 2, value })) },
+  ]);
+  leaf.setIssuer(ca.subject.attributes);
+  leaf.sign(caKeys.key, forge.md.sha256.create());
   return {
-    cert: leaf.toString("pem"),
-    key: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
-    ca: ca.toString("pem"),
+    cert: forge.pki.certificateToPem(leaf),
+    key: keys.pem,
+    ca: forge.pki.certificateToPem(ca),
   };
 }
 
@@ -132,7 +141,7 @@ export async function provisionServingCertificate(
   }
   let serving = current && fromSecret(current);
   if (!serving || !stillGood(serving, names)) {
-    const fresh = await generateServingCertificate(names);
+    const fresh = generateServingCertificate(names);
     const body: V1Secret = {
       metadata: { name, namespace, labels: { "app.kubernetes.io/name": "swell-controller" } },
       type: "kubernetes.io/tls",

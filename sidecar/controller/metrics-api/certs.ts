@@ -59,7 +59,7 @@ function certificate(
 export function generateServingCertificate(names: string[], now = new Date()): ServingCertificate {
   const caKeys = keyPair();
   const ca = certificate(
-    `swell-metrics-api-ca@${Math.floor(now.getTime() / 1000)}`,
+    `swell-metrics-api-ca-${Math.floor(now.getTime() / 1000)}`,
     caKeys.pub,
     now,
     3650,
@@ -116,8 +116,7 @@ const secretData = (c: ServingCertificate) => ({
 /**
  * The serving certificate every replica shares, kept in a Secret: taken when it is still good
  * for the Service's names, else made anew and written (the first replica to write wins; the
- * others read what it wrote). Then each named APIService gets its CA as caBundle, so the API
- * server verifies the controller without insecureSkipTLSVerify.
+ * others read what it wrote).
  */
 export async function provisionServingCertificate(
   kc: KubeConfig,
@@ -125,7 +124,6 @@ export async function provisionServingCertificate(
     namespace: string;
     secret: string;
     service: string;
-    apiServices: string[];
     log: { info(obj: object, msg: string): void };
   },
 ): Promise<ServingCertificate> {
@@ -168,9 +166,23 @@ export async function provisionServingCertificate(
       serving = theirs;
     }
   }
+  return serving;
+}
+
+/**
+ * Gives each named APIService the CA as caBundle, so the API server verifies the controller
+ * without insecureSkipTLSVerify. Called once the listener is up: the change makes the API server
+ * check the APIService again at once.
+ */
+export async function setCaBundle(
+  kc: KubeConfig,
+  ca: string,
+  apiServices: string[],
+  log: { info(obj: object, msg: string): void },
+): Promise<void> {
   const registration = kc.makeApiClient(ApiregistrationV1Api);
-  const caBundle = Buffer.from(serving.ca).toString("base64");
-  for (const apiService of opts.apiServices) {
+  const caBundle = Buffer.from(ca).toString("base64");
+  for (const apiService of apiServices) {
     // Both replicas may write at once: a conflict is read again (and is then usually done).
     for (let attempt = 1; ; attempt++) {
       try {
@@ -178,7 +190,7 @@ export async function provisionServingCertificate(
         if (a.spec?.caBundle === caBundle) break;
         const spec = { groupPriorityMinimum: 100, versionPriority: 100, ...a.spec, caBundle };
         await registration.replaceAPIService({ name: apiService, body: { ...a, spec } });
-        opts.log.info({ apiService }, "APIService caBundle set");
+        log.info({ apiService }, "APIService caBundle set");
         break;
       } catch (err) {
         if (apiStatus(err) === 409 && attempt < 3) continue;
@@ -186,5 +198,4 @@ export async function provisionServingCertificate(
       }
     }
   }
-  return serving;
 }

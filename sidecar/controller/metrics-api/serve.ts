@@ -9,7 +9,7 @@ import { apiMessage, apiStatus } from "../kubernetes/errors.ts";
 import type { WorkloadSignals } from "../signals-view.ts";
 import { loadRequestHeaderConfig, requestHeaderAuthenticator } from "./authn.ts";
 import { subjectAccessReviewAuthorizer } from "./authz.ts";
-import { provisionServingCertificate } from "./certs.ts";
+import { provisionServingCertificate, setCaBundle } from "./certs.ts";
 import { metricsApiApp, StatusError } from "./routes.ts";
 
 /** Where the plain API serves the read-only view followers ask the leader for. */
@@ -99,6 +99,12 @@ export async function startMetricsApi(
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   const url = `https://${host}:${port}`;
   opts.log.info({ url, apiServices: opts.apiServices }, "metrics API listening");
+  try {
+    await setCaBundle(kc, serving.ca, opts.apiServices, opts.log);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   return {
     url,
     close: () =>

@@ -1,6 +1,6 @@
 // The controller as an aggregated API server (custom.metrics.k8s.io, external.metrics.k8s.io),
 // on the real path: kube-apiserver's aggregation layer reaches it through its Service (an
-// address on a dummy interface this test creates: Endpoints may not be loopback), with the
+// address on a bridge this test creates: Endpoints may not be loopback), with the
 // APIServices of k8s/components/metrics-api, the caBundle the controller sets, the front proxy's
 // client certificate, SubjectAccessReviews, and the real HPA controller reading the values.
 import { execFile } from "node:child_process";
@@ -26,6 +26,7 @@ import {
   createWorkload,
   deploymentReplicas,
   FakeAgent,
+  installCrd,
   readyPods,
   reportAsPods,
   startController,
@@ -53,7 +54,8 @@ let kubectl: string;
 let port: number;
 const cleanup: (() => Promise<unknown>)[] = [];
 const controllers: ControllerProcess[] = [];
-// Two addresses of 198.19.0.0/16 on a dummy interface of this test's own, one per replica.
+// Two addresses of 198.19.0.0/16 on a bridge of this test's own (no ports: only its local
+// addresses matter; this kernel has no dummy interfaces), one per replica.
 const third = 1 + ((randomBytes(1)[0] ?? 0) % 250);
 const ips = [`198.19.${third}.1`, `198.19.${third}.2`];
 const link = `swm${randomBytes(3).toString("hex")}`;
@@ -133,6 +135,7 @@ const metricsAddress = new Map<string, string>();
 
 beforeAll(async () => {
   kc = adminKubeConfig();
+  await installCrd(kc);
   kubectl = join(await toolsBin(), "kubectl");
   const created = await createTestNamespace(kc, "metrics-api");
   ns = created.name;
@@ -144,7 +147,7 @@ beforeAll(async () => {
     `${COMPONENT}/rbac.yaml`,
   ]);
 
-  await ip(["link", "add", link, "type", "dummy"]);
+  await ip(["link", "add", link, "type", "bridge"]);
   cleanup.push(() => ip(["link", "del", link]));
   for (const a of ips) await ip(["addr", "add", `${a}/32`, "dev", link]);
   await ip(["link", "set", link, "up"]);
@@ -196,8 +199,8 @@ beforeAll(async () => {
     async () => {
       for (const name of apiServiceNames) {
         const s = await kc.makeApiClient(ApiregistrationV1Api).readAPIService({ name });
-        const ok = s.status?.conditions?.some((c) => c.type === "Available" && c.status === "True");
-        if (!ok) return false;
+        const available = s.status?.conditions?.find((c) => c.type === "Available");
+        if (available?.status !== "True") throw new Error(`${name}: ${available?.message}`);
       }
       return true;
     },
@@ -213,7 +216,27 @@ afterAll(async () => {
 const podsPath = (version: string, metric: string) =>
   `${CUSTOM}/${version}/namespaces/${ns}/pods/*/${metric}?labelSelector=${encodeURIComponent("app=queue")}`;
 
+/** The pod reports these signals every 500 ms until the returned function is called. */
+function keepReporting(signals: Record<string, number>): () => Promise<void> {
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      await pod.report(controllers[0]?.url ?? "", 0, { signals }).catch(() => 0);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await done;
+  };
+}
+let reporting: (() => Promise<void>) | undefined;
+
 describe("the metrics API, through kube-apiserver", () => {
+  afterAll(async () => {
+    await reporting?.();
+  });
+
   it("registers with a caBundle the controller set, and lists swell's signals in discovery", async () => {
     for (const name of apiServiceNames) {
       const s = await kc.makeApiClient(ApiregistrationV1Api).readAPIService({ name });
@@ -237,6 +260,8 @@ describe("the metrics API, through kube-apiserver", () => {
     // The workload has no ScalingPolicy: its reports are kept for the metrics API alone.
     const sent = await pod.report(controllers[0]?.url ?? "", 0, { signals: { queueLength: 7.5 } });
     expect(sent).toBe(202);
+    // Kept fresh (the pod TTL is 3 s here) while the queries below take their time.
+    reporting = keepReporting({ queueLength: 7.5 });
     const v2 = await raw(podsPath("v1beta2", "queueLength"));
     expect(v2.code, v2.stderr).toBe(0);
     expect(items(v2.json)).toEqual([
@@ -333,6 +358,7 @@ describe("the metrics API, through kube-apiserver", () => {
   });
 
   it("leaves out a value older than the staleness bound (absent, never zero)", async () => {
+    await reporting?.();
     await pod.report(controllers[0]?.url ?? "", 0, { signals: { queueLength: 3 } });
     expect(items((await raw(podsPath("v1beta2", "queueLength"))).json)[0]?.value).toBe("3");
     // SWELL_POD_TTL is 3 s here.
@@ -389,11 +415,24 @@ describe("a plain autoscaling/v2 HPA on swell's metrics", () => {
       () => total,
       "queueLength",
     );
-    await waitFor(
-      "the HPA scaling queue to 4",
-      async () => (await deploymentReplicas(kc, ns, "queue")).spec === 4,
-      90_000,
-    );
+    // The HPA's own words when it does not get there.
+    const hpaSays = async () => {
+      const h = await autoscaling.readNamespacedHorizontalPodAutoscaler({
+        name: hpaName,
+        namespace: ns,
+      });
+      return JSON.stringify({
+        metrics: h.status?.currentMetrics,
+        conditions: h.status?.conditions?.map(
+          (c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`,
+        ),
+      });
+    };
+    const replicasReach = (n: number) => async () => {
+      if ((await deploymentReplicas(kc, ns, "queue")).spec === n) return true;
+      throw new Error(await hpaSays());
+    };
+    await waitFor("the HPA scaling queue to 4", replicasReach(4), 90_000);
     const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({
       name: hpaName,
       namespace: ns,
@@ -403,11 +442,7 @@ describe("a plain autoscaling/v2 HPA on swell's metrics", () => {
     expect(hpa.status?.currentMetrics?.[0]?.pods?.metric.name).toBe("queueLength");
     await readyPods(kc, ns, "queue", 4);
     total = 0;
-    await waitFor(
-      "the HPA scaling queue back to 1",
-      async () => (await deploymentReplicas(kc, ns, "queue")).spec === 1,
-      90_000,
-    );
+    await waitFor("the HPA scaling queue back to 1", replicasReach(1), 90_000);
   });
 });
 

@@ -21,6 +21,7 @@ export interface RequestHeaderConfig {
   extraPrefixes: string[];
 }
 
+const AUTHENTICATED = "system:authenticated";
 const CONFIG_MAP = { namespace: "kube-system", name: "extension-apiserver-authentication" };
 
 /** Reads the requestheader settings the API server publishes for extension API servers. */
@@ -73,6 +74,9 @@ export function requestHeaderAuthenticator(
     const name = first(config.usernameHeaders);
     if (!name) return undefined;
     const groups = config.groupHeaders.flatMap((n) => headers[n.toLowerCase()] ?? []);
+    // As every API server does: whoever authenticated is in system:authenticated (RBAC's
+    // discovery rules are bound to it; the aggregator asks for discovery with no group at all).
+    if (!groups.includes(AUTHENTICATED)) groups.push(AUTHENTICATED);
     const extra: Record<string, string[]> = {};
     for (const [header, values] of Object.entries(headers)) {
       for (const prefix of config.extraPrefixes) {

@@ -31,6 +31,15 @@ export interface MetricsApiDeps {
 
 type Env = { Bindings: { incoming: IncomingMessage } };
 
+const seg = "[^/]+";
+/** The paths this server answers (the routes below); anything else is 404. */
+const SERVED = [
+  new RegExp(`^/apis/${CUSTOM_GROUP}/${seg}$`),
+  new RegExp(`^/apis/${CUSTOM_GROUP}/${seg}/namespaces/${seg}/${seg}/${seg}/${seg}$`),
+  new RegExp(`^/apis/${EXTERNAL_GROUP}/v1beta1$`),
+  new RegExp(`^/apis/${EXTERNAL_GROUP}/v1beta1/namespaces/${seg}/${seg}$`),
+];
+
 /** A failed request, answered with a Kubernetes Status (what API clients and the HPA read). */
 export class StatusError extends Error {
   readonly code: number;
@@ -67,7 +76,11 @@ export function metricsApiApp(deps: MetricsApiDeps): Hono<Env> {
     const user = deps.authenticate(c.env.incoming);
     if (!user) throw new StatusError(401, "Unauthorized", "Unauthorized");
     const attrs = requestAttributes(c.req.path);
-    if (!attrs) throw notFound(`the server could not find ${c.req.path}`);
+    // What is not served here is 404 without asking RBAC: the aggregator probes for aggregated
+    // discovery (and falls back to the per-version list only on a 404, not on a 403).
+    if (!attrs || !SERVED.some((r) => r.test(c.req.path))) {
+      throw notFound(`the server could not find ${c.req.path}`);
+    }
     if (!(await deps.authorize(user, attrs))) {
       throw new StatusError(403, "Forbidden", `user "${user.name}" may not get ${c.req.path}`);
     }

@@ -258,6 +258,8 @@ describe("metrics API routes (stand-in authenticator and authorizer; the cluster
     [`${base}/deployments.apps/nope/requestRate`, 404],
     [`${base}/jobs.batch/api/requestRate`, 404],
     ["/apis/custom.metrics.k8s.io/v1alpha1", 404],
+    ["/apis", 404],
+    ["/discovery/v2", 404],
     [`${base}/deployments.apps/api/requestRate?labelSelector=a%3Db`, 400],
     [
       "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/requestRate?labelSelector=a%3Db%3Dc",
@@ -278,6 +280,14 @@ describe("metrics API routes (stand-in authenticator and authorizer; the cluster
     expect(asked).toEqual([
       expect.objectContaining({ resource: "pods", name: "*", subresource: "requestRate" }),
     ]);
+  });
+
+  it("answers 404 for what it does not serve without asking RBAC (the aggregator's discovery probe)", async () => {
+    asked.length = 0;
+    for (const path of ["/apis", "/discovery/v2", "/openapi/v2"]) {
+      expect((await get(path, app(user, false))).status).toBe(404);
+    }
+    expect(asked).toEqual([]);
   });
 
   it("lists every signal for pods and the scaled kinds in discovery", async () => {

@@ -27,7 +27,12 @@ export const PrescaleBody = z.strictObject({
   reason: z.string().min(1).max(256),
 });
 
-/** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
+/** The prescale route, which a cluster's controller guards and forwards like reports. */
+export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+/** The fresh per-pod signals the metrics API serves; a follower reads the leader's here. */
+export const SIGNALS_PATH = "/v1/signals";
+
+/** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
   const { controller, auth, limiter, clock } = deps;
 
@@ -77,15 +82,14 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
-  // The fresh per-pod signals (those the metrics API serves); followers read the leader's here.
-  app.get("/v1/signals", (c) =>
+  app.get(SIGNALS_PATH, (c) =>
     c.json({
       identity: controller.leader.identity,
       workloads: controller.signals(c.req.query("namespace") || undefined),
     }),
   );
 
-  app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
+  app.post(PRESCALE_PATH, async (c) => {
     await authenticate(c.req.header("authorization"));
     const body = await parseJsonBody(c, PrescaleBody);
     const { namespace, name } = c.req.param();

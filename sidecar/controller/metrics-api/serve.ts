@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { ControllerConfig } from "../config.ts";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { SIGNALS_PATH } from "../api.ts";
 import type { Controller } from "../controller.ts";
 import { apiMessage, apiStatus } from "../kubernetes/errors.ts";
 import type { WorkloadSignals } from "../signals-view.ts";
@@ -11,9 +11,6 @@ import { loadRequestHeaderConfig, requestHeaderAuthenticator } from "./authn.ts"
 import { subjectAccessReviewAuthorizer } from "./authz.ts";
 import { provisionServingCertificate, setCaBundle } from "./certs.ts";
 import { metricsApiApp, StatusError } from "./routes.ts";
-
-/** Where the plain API serves the read-only view followers ask the leader for. */
-export const SIGNALS_PATH = "/v1/signals";
 
 export interface MetricsApiOptions {
   host: string;
@@ -113,27 +110,4 @@ export async function startMetricsApi(
         server.closeIdleConnections();
       }),
   };
-}
-
-/** The metrics API as the controller's config describes it (main's one call). */
-export function metricsApiFromConfig(
-  config: ControllerConfig & { SWELL_METRICS_API_PORT: number },
-  controller: Controller,
-  leader: { isLeader(): boolean; leaderUrl(): string | undefined },
-  log: MetricsApiOptions["log"],
-): Promise<RunningMetricsApi> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return startMetricsApi(kc, controller, {
-    host: config.SWELL_METRICS_API_HOST ?? config.HOST,
-    port: config.SWELL_METRICS_API_PORT,
-    namespace: config.POD_NAMESPACE ?? config.SWELL_LEASE_NAMESPACE ?? "default",
-    service: config.SWELL_METRICS_API_SERVICE,
-    secret: config.SWELL_METRICS_API_SECRET,
-    apiServices: config.SWELL_METRICS_API_APISERVICES,
-    isLeader: () => leader.isLeader(),
-    leaderUrl: () => leader.leaderUrl(),
-    timeoutMs: config.SWELL_FORWARD_TIMEOUT,
-    log,
-  });
 }

@@ -1,6 +1,5 @@
 // The api's routes in-process (app.request), calling a real worker: the worker's own app and
 // queue served on loopback by the kit's server, reached over node:http as in production.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addApiRoutes } from "../../../../services/api/routes.ts";
 import { requestJson } from "../../../../services/kit/http-client.ts";
@@ -8,6 +7,7 @@ import { ConcurrencyLimiter } from "../../../../services/kit/limiter.ts";
 import { listen, type RunningServer } from "../../../../services/kit/server.ts";
 import { WorkQueue } from "../../../../services/kit/work-queue.ts";
 import { addWorkerRoutes, type Job, runJob } from "../../../../services/worker/routes.ts";
+import { freePort } from "../../../../tools/local/ports.ts";
 import { promtoolCheck, sample } from "../../../integration/services-process.ts";
 import { postJson, type ServiceApp, serviceApp } from "../service-app.ts";
 
@@ -34,15 +34,6 @@ function apiApp(options: {
     worker: { url: options.workerUrl, timeoutMs: 5000, request: requestJson },
   });
   return svc;
-}
-
-/** A port nothing listens on: bound once by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe("api routes with a real worker", () => {
@@ -154,7 +145,7 @@ describe("api routes with a real worker", () => {
 
 describe("api routes without a worker", () => {
   it("POST /orders → 503 problem naming the unreachable worker", async () => {
-    const api = apiApp({ workerUrl: new URL(`http://127.0.0.1:${await closedPort()}`) });
+    const api = apiApp({ workerUrl: new URL(`http://127.0.0.1:${await freePort()}`) });
     const res = await postJson(api.app, "/orders", '{"item":"a","quantity":1}');
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("application/problem+json");

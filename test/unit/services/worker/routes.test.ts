@@ -3,19 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WorkQueue } from "../../../../services/kit/work-queue.ts";
 import { addWorkerRoutes, type Job, runJob } from "../../../../services/worker/routes.ts";
 import { promtoolCheck, sample } from "../../../integration/services-process.ts";
+import { waitFor } from "../../../support/wait.ts";
 import { postJson, type ServiceApp, serviceApp } from "../service-app.ts";
 
 type Json = Record<string, unknown>;
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let svc: ServiceApp;
 let queue: WorkQueue<Job>;
@@ -49,10 +40,10 @@ describe("worker routes", () => {
     const { id } = await json(res);
     expect(typeof id).toBe("string");
     expect(res.headers.get("location")).toBe(`/jobs/${id}`);
-    const done = await waitFor(async () => {
+    const done = await waitFor("the job to finish", async () => {
       const job = await json(svc.app.request(`/jobs/${id}`));
       return job.state === "done" ? job : undefined;
-    }, "the job to finish");
+    });
     expect(done).toEqual({ id, state: "done" });
   });
 
@@ -113,10 +104,10 @@ describe("worker routes", () => {
 
   it('completions show in work_jobs_total{outcome="completed"}', async () => {
     for (let i = 0; i < 3; i++) expect((await post('{"costMs":5}')).status).toBe(202);
-    const completed = await waitFor(async () => {
+    const completed = await waitFor("the queued jobs to complete", async () => {
       const n = sample(await svc.metrics(), 'work_jobs_total{outcome="completed"}') ?? 0;
       return n >= 3 ? n : undefined;
-    }, "the queued jobs to complete");
+    });
     expect(completed).toBe(3);
   });
 

@@ -94,6 +94,32 @@ describe("controller config", () => {
     expect(ns({})).toBeUndefined();
   });
 
+  it("serves the metrics API only when SWELL_METRICS_API_PORT is set, and only in a cluster", () => {
+    const r = parseControllerConfig(
+      {
+        SWELL_BACKEND: "kubernetes",
+        POD_NAMESPACE: "swell",
+        SWELL_METRICS_API_PORT: "6443",
+        SWELL_METRICS_API_APISERVICES:
+          "v1beta2.custom.metrics.k8s.io, v1beta1.external.metrics.k8s.io",
+      },
+      machine,
+    );
+    expect(r.ok && r.value.kubernetes?.metricsApi).toEqual({
+      host: "0.0.0.0",
+      port: 6443,
+      namespace: "swell",
+      service: "swell-controller-metrics",
+      secret: "swell-controller-metrics-tls",
+      apiServices: ["v1beta2.custom.metrics.k8s.io", "v1beta1.external.metrics.k8s.io"],
+    });
+    expect(r.ok && r.value.observedWorkloads).toBe(1000);
+    const local = parseControllerConfig({ SWELL_METRICS_API_PORT: "6443" }, machine);
+    expect(local.ok ? [] : local.problems).toEqual([
+      'SWELL_METRICS_API_PORT: expected only with SWELL_BACKEND=kubernetes, got "6443"',
+    ]);
+  });
+
   it("passes on the schema's problems, naming the variable", () => {
     const r = parseControllerConfig({ SWELL_TICK: "often", PORT: "x" }, machine);
     expect(r.ok ? [] : r.problems.map((p) => p.split(":")[0]).sort()).toEqual([

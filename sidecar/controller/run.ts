@@ -14,6 +14,8 @@ import { Controller } from "./controller.ts";
 import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { LiveFeed } from "./ui/feed.ts";
+import { registerLivePage } from "./ui/routes.ts";
 
 // The steps a controller program takes, in order: createController, createControllerApp,
 // addControllerApi, serveController. main.ts calls them one by one, with the Kubernetes parts
@@ -79,7 +81,7 @@ export interface ApiWiring {
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
 }
 
-/** Adds the controller's API to the app, with its per-pod rate limit. */
+/** Adds the controller's API to the app, with its per-pod rate limit, and the live page. */
 export function addControllerApi(app: Hono, deps: ApiWiring): void {
   const perPod = deps.config.reportsPerPodPerSecond;
   registerControllerApi(app, {
@@ -88,6 +90,14 @@ export function addControllerApi(app: Hono, deps: ApiWiring): void {
     limiter: new RateLimiter(perPod, 2 * perPod),
     clock: deps.clock ?? Date.now,
     ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
+  });
+  // The live page at / and its event stream, following this controller's decisions.
+  registerLivePage(app, {
+    controller: deps.controller,
+    feed: new LiveFeed().follow(deps.controller),
+    maxStreams: 64,
+    keepAliveMs: 15_000,
+    maxQueued: 1_000,
   });
 }
 

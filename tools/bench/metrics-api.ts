@@ -29,7 +29,7 @@ export interface MetricsApiResult {
   reactionP50Ms: number;
   reactionP95Ms: number;
   hpaRunsMs: number[];
-  /** The same step, the same way measured, with a ScalingPolicy on a twin Deployment. */
+  /** The same step, the same way measured, with a ScalingPolicy (with panic) on a twin Deployment. */
   swellP50Ms: number;
   swellP95Ms: number;
   swellRunsMs: number[];
@@ -73,7 +73,8 @@ export async function benchMetricsApi(ctx: BenchContext): Promise<MetricsApiResu
     await setUp(kc, port);
 
     const apiPort = await ctx.freePort();
-    const controller = startProgram("controller", ctx.entries.of("sidecar/controller/main.ts"), {
+    // From the sources: this phase times decisions and API round trips, not CPU.
+    const controller = startProgram("controller", "sidecar/controller/main.ts", {
       KUBECONFIG: cluster.kubeconfigPath,
       SWELL_BACKEND: "kubernetes",
       HOST: "127.0.0.1",
@@ -274,6 +275,9 @@ async function setUp(kc: KubeConfig, port: number): Promise<void> {
         targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "swell-target" },
         ...bounds,
         metrics: [{ name: "queueLength", averageValue: PER_POD_TARGET }],
+        // Panic as the base's policies have it (a surge of twice the capacity acts at once), its
+        // stable window short so that each run can scale back down soon.
+        panic: { windowSeconds: 6, threshold: 2, stableWindowSeconds: 5 },
         behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
       },
     },

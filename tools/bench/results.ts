@@ -234,7 +234,7 @@ export function benchRows(r: BenchResults): Row[] {
         figure: "swellP50Ms",
         value: m.swellP50Ms,
         unit: "ms",
-        note: `swell's controller (a ScalingPolicy) on the same step: ${m.swellRunsMs.join(", ")} ms`,
+        note: `swell's controller (a ScalingPolicy with panic, as the base's) on the same step: ${m.swellRunsMs.join(", ")} ms`,
       },
       { section: "metricsApi", figure: "swellP95Ms", value: m.swellP95Ms, unit: "ms", note: "" },
     );

@@ -3,12 +3,10 @@
 // address on a bridge this test creates: Endpoints may not be loopback), with the
 // APIServices of k8s/components/metrics-api, the caBundle the controller sets, the front proxy's
 // client certificate, SubjectAccessReviews, and the real HPA controller reading the values.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   ApiregistrationV1Api,
   AutoscalingV2Api,
@@ -19,6 +17,7 @@ import {
   loadAllYaml,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ip } from "../../tools/cluster/net.ts";
 import { freePort } from "../../tools/local/ports.ts";
 import {
   applyControllerRbac,
@@ -41,7 +40,6 @@ import {
   waitFor,
 } from "./kube.ts";
 
-const execFileAsync = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");
 const COMPONENT = "k8s/components/metrics-api";
 const SERVICE = "swell-controller-metrics";
@@ -60,17 +58,6 @@ const third = 1 + ((randomBytes(1)[0] ?? 0) % 250);
 const ips = [`198.19.${third}.1`, `198.19.${third}.2`];
 const link = `swm${randomBytes(3).toString("hex")}`;
 const apiServiceNames: string[] = [];
-
-async function ip(args: string[]): Promise<void> {
-  try {
-    await execFileAsync("ip", args);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT")
-      throw new Error("ip not found on PATH (Debian: apt-get install iproute2)");
-    throw new Error(`ip ${args.join(" ")} failed (root needed): ${e.stderr ?? e.message}`);
-  }
-}
 
 /** `kubectl get --raw PATH` as the admin; the parsed JSON, or the failure's stderr. */
 async function raw(path: string): Promise<{ code: number; json?: unknown; stderr: string }> {

@@ -1,11 +1,9 @@
 // `npm run bench -- --only metrics-api`: how long a plain HPA on swell's metrics takes from a
 // report's rise to its scale write, next to swell's own controller on the same step, on a local
 // control plane (tools/cluster) with the real kube-controller-manager's HPA controller.
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import {
   ApiextensionsV1Api,
   AppsV1Api,
@@ -20,6 +18,7 @@ import {
 } from "@kubernetes/client-node";
 import { ensureBinaries } from "../cluster/binaries.ts";
 import { startControlPlane } from "../cluster/control-plane.ts";
+import { ip } from "../cluster/net.ts";
 import type { BenchContext } from "./context.ts";
 import { startProgram, waitHealthy } from "./proc.ts";
 import { percentile } from "./stats.ts";
@@ -44,8 +43,6 @@ const PER_POD_TARGET = 10;
 const STEP = 40;
 const LINK = "swmbench0";
 const ADDRESS = "198.19.250.1";
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Two twin Deployments on kwok nodes, one sized by an HPA reading queueLength from the
@@ -152,19 +149,6 @@ export async function benchMetricsApi(ctx: BenchContext): Promise<MetricsApiResu
     if (linkMade) await ip(["link", "del", LINK]).catch(() => {});
     await cluster.stop();
     ctx.cleanup.delete(cluster.stop);
-  }
-}
-
-async function ip(args: string[]): Promise<void> {
-  try {
-    await execFileAsync("ip", args);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT")
-      throw new Error("ip not found on PATH (Debian: apt-get install iproute2)");
-    throw new Error(
-      `ip ${args.join(" ")} failed (this phase needs root): ${e.stderr ?? e.message}`,
-    );
   }
 }
 

@@ -10,9 +10,11 @@ import { infoHandler, serviceInfo } from "../kit/info.ts";
 import { ConcurrencyLimiter } from "../kit/limiter.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing } from "../kit/tracing.ts";
+import { apiOpenApi } from "./openapi.ts";
 import { submitJob } from "./worker-client.ts";
 
 /**
@@ -58,7 +60,8 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
-app.get("/", capacity, infoHandler(serviceInfo("api", config, import.meta.dirname)));
+const info = serviceInfo("api", config, import.meta.dirname);
+app.get("/", capacity, infoHandler(info));
 
 const orderBody = z.object({
   item: z.string().min(1).max(200),
@@ -77,6 +80,11 @@ app.post("/orders", capacity, async (c) => {
   logger.info({ job_id: job.id, item: order.item, quantity: order.quantity }, "order accepted");
   return c.json({ jobId: job.id, item: order.item, quantity: order.quantity }, 202);
 });
+
+serveOpenApi(
+  app,
+  apiOpenApi({ version: info.version, orderBody, maxDelayMs: config.FAULT_MAX_DELAY }),
+);
 
 const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
   logger.fatal({ err }, "cannot listen");

@@ -7,11 +7,13 @@ import { Health } from "../kit/health.ts";
 import { infoHandler, serviceInfo } from "../kit/info.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { problems } from "../kit/problem.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing } from "../kit/tracing.ts";
 import { WorkQueue } from "../kit/work-queue.ts";
+import { workerOpenApi } from "./openapi.ts";
 
 /**
  * worker: a queue-backed sample service, scaled on queue length. `POST /jobs` queues a job
@@ -53,7 +55,8 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
-app.get("/", infoHandler(serviceInfo("worker", config, import.meta.dirname)));
+const info = serviceInfo("worker", config, import.meta.dirname);
+app.get("/", infoHandler(info));
 
 const jobBody = z.object({ costMs: z.number().min(0).max(MAX_COST_MS).optional() });
 app.post("/jobs", async (c) => {
@@ -73,6 +76,11 @@ app.get("/jobs/:id", (c) => {
   if (!job) throw problems.notFound(`no job ${c.req.param("id")}`);
   return c.json(job);
 });
+
+serveOpenApi(
+  app,
+  workerOpenApi({ version: info.version, jobBody, maxDelayMs: config.FAULT_MAX_DELAY }),
+);
 
 const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
   logger.fatal({ err }, "cannot listen");

@@ -1,8 +1,10 @@
 import type { Hono } from "hono";
 import { createApp } from "../../services/kit/app.ts";
 import { Health } from "../../services/kit/health.ts";
+import { packageVersion } from "../../services/kit/info.ts";
 import type { Logger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
+import { serveOpenApi } from "../../services/kit/openapi.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { REPORTS_PATH, type Report } from "../protocol/report.ts";
@@ -13,6 +15,7 @@ import type { ControllerConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
 import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
+import { controllerOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 export interface RunControllerDeps {
@@ -81,6 +84,7 @@ export function buildController(deps: RunControllerDeps): {
     clock,
     ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
   });
+  serveOpenApi(app, controllerOpenApi(packageVersion(import.meta.dirname)));
   return { controller, app, health };
 }
 

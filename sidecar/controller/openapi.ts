@@ -1,0 +1,142 @@
+import { z } from "zod";
+import {
+  kitOperations,
+  type OperationSpec,
+  openApiDocument,
+  problem,
+} from "../../services/kit/openapi.ts";
+import { REPORTS_PATH, Report } from "../protocol/report.ts";
+import { PrescaleBody } from "./api.ts";
+
+// What the API answers, as schemas: the fuzz tests check every response against them.
+const DecisionView = z.object({
+  at: z.iso.datetime(),
+  currentReplicas: z.number().int(),
+  readyReplicas: z.number().int(),
+  desiredReplicas: z.number().int(),
+  reason: z.string(),
+  limitedBy: z.string().optional(),
+  panic: z.boolean(),
+  dryRun: z.boolean(),
+  applied: z.boolean(),
+  error: z.string().optional(),
+  leader: z.string().optional(),
+});
+
+const WorkloadView = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  policy: z.string(),
+  mode: z.enum(["enforce", "dryRun"]),
+  minReplicas: z.number().int(),
+  maxReplicas: z.number().int(),
+  currentReplicas: z.number().int().nullable(),
+  readyReplicas: z.number().int().nullable(),
+  desiredReplicas: z.number().int().nullable(),
+  lastScaleTime: z.iso.datetime().nullable(),
+  pods: z.object({
+    known: z.number().int(),
+    reporting: z.number().int(),
+    notReady: z.number().int(),
+    unreachable: z.number().int(),
+    expired: z.number().int(),
+  }),
+  signals: z.record(z.string(), z.number()),
+  floors: z.array(
+    z.object({ replicas: z.number().int(), expiresAt: z.iso.datetime(), reason: z.string() }),
+  ),
+  decisions: z.array(DecisionView),
+});
+
+const Leadership = { leader: z.string().nullable(), identity: z.string() };
+
+const workloadParams = { namespace: z.string(), name: z.string() };
+
+const unauthorized = {
+  ...problem("no valid bearer token"),
+  headers: { "www-authenticate": { description: "Bearer realm", schema: z.string() } },
+};
+
+/** Kubernetes mode: a follower that cannot pass the request on to the leader. */
+const noLeader = problem("no leader to pass it on to (Kubernetes, a follower)", {
+  retryAfter: true,
+});
+
+/** The controller's HTTP API (DESIGN.md, "Controller API"), with the schemas api.ts validates with. */
+export function controllerOperations(): OperationSpec[] {
+  return [
+    ...kitOperations(),
+    {
+      method: "post",
+      path: REPORTS_PATH,
+      operationId: "postReport",
+      summary: "an agent's report of its pod's load",
+      bearer: true,
+      body: Report,
+      responses: {
+        "202": { description: "accepted", schema: z.object({ accepted: z.literal(true) }) },
+        "400": problem("not a report"),
+        "401": unauthorized,
+        "403": problem("this token may not report for that workload"),
+        "404": problem("no ScalingPolicy targets that workload"),
+        "409": problem("replayed or out-of-order seq"),
+        "413": problem("the body is too large"),
+        "422": problem("stale, from the future, or the wrong kind"),
+        "429": problem("this pod reports too often", { retryAfter: true }),
+        "503": noLeader,
+      },
+    },
+    {
+      method: "get",
+      path: "/v1/workloads",
+      operationId: "listWorkloads",
+      summary: "every workload with its replicas, signals and last decisions",
+      responses: {
+        "200": {
+          description: "the workloads",
+          schema: z.object({ ...Leadership, workloads: z.array(WorkloadView) }),
+        },
+      },
+    },
+    {
+      method: "get",
+      path: "/v1/workloads/:namespace/:name",
+      operationId: "getWorkload",
+      summary: "one workload with its replicas, signals and last decisions",
+      params: workloadParams,
+      responses: {
+        "200": { description: "the workload", schema: WorkloadView.extend(Leadership) },
+        "404": problem("no ScalingPolicy targets that workload"),
+      },
+    },
+    {
+      method: "post",
+      path: "/v1/workloads/:namespace/:name/prescale",
+      operationId: "prescale",
+      summary: "a replica floor that expires, before a known surge",
+      bearer: true,
+      params: workloadParams,
+      body: PrescaleBody,
+      responses: {
+        "202": {
+          description: "the floor is set; the decision it led to",
+          schema: z.object({ accepted: z.literal(true), decision: DecisionView.optional() }),
+        },
+        "400": problem("not a prescale request"),
+        "401": unauthorized,
+        "404": problem("no ScalingPolicy targets that workload"),
+        "413": problem("the body is too large"),
+        "422": problem("replicas above the policy's maxReplicas"),
+        "503": noLeader,
+      },
+    },
+  ];
+}
+
+export function controllerOpenApi(version: string) {
+  return openApiDocument(
+    { title: "swell controller", version, description: "the sidecar scaler's shared controller" },
+    controllerOperations(),
+  );
+}

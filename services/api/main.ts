@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { createApp, KIT_PATHS, parseJsonBody } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
 import { requestJson } from "../kit/http-client.ts";
@@ -86,7 +86,11 @@ serveOpenApi(
   apiOpenApi({ version: info.version, orderBody, maxDelayMs: config.FAULT_MAX_DELAY }),
 );
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { createApp, KIT_PATHS, parseJsonBody } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
 import { infoHandler, serviceInfo } from "../kit/info.ts";
@@ -82,7 +82,11 @@ serveOpenApi(
   workerOpenApi({ version: info.version, jobBody, maxDelayMs: config.FAULT_MAX_DELAY }),
 );
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

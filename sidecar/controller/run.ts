@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { createApp } from "../../services/kit/app.ts";
+import { serverLimits } from "../../services/kit/config.ts";
 import { Health } from "../../services/kit/health.ts";
 import { packageVersion } from "../../services/kit/info.ts";
 import type { Logger } from "../../services/kit/logger.ts";
@@ -92,7 +93,11 @@ export function buildController(deps: RunControllerDeps): {
 export async function runController(deps: RunControllerDeps): Promise<RunningController> {
   const { controller, app, health } = buildController(deps);
   const { config, logger } = deps;
-  const server = await listen(app, { host: config.HOST, port: config.PORT });
+  const server = await listen(app, {
+    host: config.HOST,
+    port: config.PORT,
+    limits: serverLimits(config),
+  });
   const ticking = new AbortController();
   controller.start(ticking.signal);
   health.markReady();

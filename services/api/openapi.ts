@@ -2,9 +2,10 @@ import { z } from "zod";
 import { faultOperations } from "../kit/faults.ts";
 import { infoOperation } from "../kit/info.ts";
 import { kitOperations, type OperationSpec, openApiDocument, problem } from "../kit/openapi.ts";
+import { orderBody } from "./routes.ts";
 
-/** The api's HTTP API; `orderBody` is the schema `POST /orders` validates with. */
-export function apiOpenApi(options: { version: string; orderBody: z.ZodType; maxDelayMs: number }) {
+/** The api's HTTP API, with the schema `POST /orders` validates with (routes.ts). */
+export function apiOpenApi(options: { version: string; maxDelayMs: number }) {
   const busy = problem("too many requests waiting for this replica", { retryAfter: true });
   const operations: OperationSpec[] = [
     ...kitOperations(),
@@ -15,7 +16,7 @@ export function apiOpenApi(options: { version: string; orderBody: z.ZodType; max
       path: "/orders",
       operationId: "createOrder",
       summary: "validates an order and submits a job for it to the worker",
-      body: options.orderBody,
+      body: orderBody,
       responses: {
         "202": {
           description: "accepted; the worker queued its job",

@@ -82,9 +82,9 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", async (c, next) => {
     // GET and HEAD carry no body (a fetch Request drops it). Any other request's declared
     // length is checked from the header alone: Hono's bodyLimit reads `c.req.raw.body` first,
-    // which makes the Node adapter build a web Request and stream for every request, and a
-    // small POST measured 2 to 3 times the CPU. Only a chunked body, whose size is known once
-    // read, goes through it.
+    // which makes the Node adapter build a web Request and stream for every request, several
+    // times the CPU of a small POST (BENCHMARKS.md). Only a chunked body, whose size is known
+    // once read, goes through it.
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {

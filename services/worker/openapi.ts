@@ -2,13 +2,10 @@ import { z } from "zod";
 import { faultOperations } from "../kit/faults.ts";
 import { infoOperation } from "../kit/info.ts";
 import { kitOperations, type OperationSpec, openApiDocument, problem } from "../kit/openapi.ts";
+import { jobBody } from "./routes.ts";
 
-/** The worker's HTTP API; `jobBody` is the schema `POST /jobs` validates with. */
-export function workerOpenApi(options: {
-  version: string;
-  jobBody: z.ZodType;
-  maxDelayMs: number;
-}) {
+/** The worker's HTTP API, with the schema `POST /jobs` validates with (routes.ts). */
+export function workerOpenApi(options: { version: string; maxDelayMs: number }) {
   const operations: OperationSpec[] = [
     ...kitOperations(),
     ...faultOperations({ maxDelayMs: options.maxDelayMs }),
@@ -18,7 +15,7 @@ export function workerOpenApi(options: {
       path: "/jobs",
       operationId: "submitJob",
       summary: "queues a job of costMs simulated work",
-      body: options.jobBody,
+      body: jobBody,
       responses: {
         "202": {
           description: "queued",

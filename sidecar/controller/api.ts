@@ -27,7 +27,10 @@ export const PrescaleBody = z.strictObject({
   reason: z.string().min(1).max(256),
 });
 
-/** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
+/** The prescale route, which a cluster's controller guards and forwards like reports. */
+export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+
+/** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
   const { controller, auth, limiter, clock } = deps;
 
@@ -77,7 +80,7 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
-  app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
+  app.post(PRESCALE_PATH, async (c) => {
     await authenticate(c.req.header("authorization"));
     const body = await parseJsonBody(c, PrescaleBody);
     const { namespace, name } = c.req.param();

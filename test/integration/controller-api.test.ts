@@ -3,11 +3,10 @@ import { Writable } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseEnv } from "../../services/kit/config.ts";
 import { createLogger } from "../../services/kit/logger.ts";
 import { createRegistry } from "../../services/kit/metrics.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
-import { controllerEnv } from "../../sidecar/controller/config.ts";
+import { parseControllerConfig } from "../../sidecar/controller/config.ts";
 import type { Controller } from "../../sidecar/controller/controller.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
@@ -28,7 +27,7 @@ spec:
 `;
 
 function setup(now: { t: number }, replicas = 1) {
-  const cfg = parseEnv(controllerEnv, { SWELL_TOKEN: TOKEN });
+  const cfg = parseControllerConfig({ SWELL_TOKEN: TOKEN });
   if (!cfg.ok) throw new Error(cfg.problems.join("\n"));
   const policies = parsePolicies(POLICY, "test.yaml");
   if (!policies.ok) throw new Error(policies.problems.join("\n"));

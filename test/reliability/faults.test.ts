@@ -8,7 +8,6 @@ import {
   freePort,
   ReportReceiver,
   spawnAgent,
-  waitFor,
 } from "../integration/agent/harness.ts";
 import {
   metrics,
@@ -17,6 +16,7 @@ import {
   startController,
   startService,
 } from "../integration/services-process.ts";
+import { waitFor } from "../support/wait.ts";
 
 // Processes that die without warning, a controller that is not there, clocks that jump: real
 // processes and signals on loopback. Clock jumps use libfaketime (Debian: faketime) on one
@@ -158,8 +158,8 @@ describe("agent with its controller unreachable for 15 s, beside one whose contr
     const upAt = Date.now();
     await away.up();
     const first = await waitFor(
-      () => away.since(upAt)[0],
       "a report once the controller is back",
+      () => away.since(upAt)[0],
       5000,
     );
     expect(first.at - upAt).toBeLessThan(2500);
@@ -236,7 +236,7 @@ describe("clock jumps", () => {
     await agent.url();
     // A backlog the policy sizes on: ~60 jobs waiting → 6 replicas wanted.
     await postJobs(worker.url, 60, 60_000);
-    await waitFor(async () => ((await view()).currentReplicas ?? 0) > 1, "a scale-up", 20_000);
+    await waitFor("a scale-up", async () => ((await view()).currentReplicas ?? 0) > 1, 20_000);
   }, 120_000);
   afterAll(async () => {
     await agent?.stop();
@@ -270,8 +270,8 @@ describe("clock jumps", () => {
       const acceptedAfterWait = await reports("accepted");
       agentClock.set("+0");
       await waitFor(
-        async () => (await reports("accepted")) > acceptedAfterWait,
         "reports accepted again",
+        async () => (await reports("accepted")) > acceptedAfterWait,
         10_000,
       );
       const refusedCount = (await reports(refused)) - refusedBefore;
@@ -296,13 +296,13 @@ describe("clock jumps", () => {
       controllerClock.set("+0");
       const backAt = await reports("accepted");
       await waitFor(
-        async () => (await reports("accepted")) > backAt + 3,
         "reports accepted again",
+        async () => (await reports("accepted")) > backAt + 3,
         10_000,
       );
       await waitFor(
-        async () => (await view()).pods.reporting === 1,
         "the pod counted again",
+        async () => (await view()).pods.reporting === 1,
         10_000,
       );
       const after = await lowestReplicasFor(2000);

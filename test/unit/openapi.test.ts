@@ -1,11 +1,25 @@
+import type { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseEnv } from "../../services/kit/config.ts";
+import { apiOpenApi } from "../../services/api/openapi.ts";
+import { addApiRoutes } from "../../services/api/routes.ts";
+import { createApp } from "../../services/kit/app.ts";
+import { registerFaults } from "../../services/kit/faults.ts";
+import { Health } from "../../services/kit/health.ts";
+import { ConcurrencyLimiter } from "../../services/kit/limiter.ts";
 import { createLogger } from "../../services/kit/logger.ts";
-import { createRegistry } from "../../services/kit/metrics.ts";
-import { openApiDocument, openApiPath } from "../../services/kit/openapi.ts";
+import { createHttpMetrics, createRegistry } from "../../services/kit/metrics.ts";
+import {
+  type OpenApiDocument,
+  openApiDocument,
+  openApiPath,
+  serveOpenApi,
+} from "../../services/kit/openapi.ts";
+import { WorkQueue } from "../../services/kit/work-queue.ts";
+import { workerOpenApi } from "../../services/worker/openapi.ts";
+import { addWorkerRoutes, runJob } from "../../services/worker/routes.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
-import { controllerEnv } from "../../sidecar/controller/config.ts";
+import { parseControllerConfig } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { controllerOperations } from "../../sidecar/controller/openapi.ts";
@@ -76,7 +90,7 @@ describe("OpenAPI documents", () => {
   });
 
   it("the controller's document lists exactly the routes its app answers", () => {
-    const cfg = parseEnv(controllerEnv, { SWELL_TOKEN: "t" });
+    const cfg = parseControllerConfig({ SWELL_TOKEN: "t" });
     if (!cfg.ok) throw new Error(cfg.problems.join("\n"));
     const { app } = buildController({
       config: cfg.value,
@@ -88,6 +102,57 @@ describe("OpenAPI documents", () => {
       registry: createRegistry({ defaultMetrics: false }),
     });
     const doc = openApiDocument({ title: "c", version: "1" }, controllerOperations());
+    expect(documented(doc)).toEqual(routes(app));
+  });
+
+  /** A service's app as its main.ts builds it: the kit, the faults, its routes, its document. */
+  function serviceApp(add: (app: Hono) => void, doc: OpenApiDocument) {
+    const registry = createRegistry({ defaultMetrics: false });
+    const app = createApp({
+      logger: createLogger({ name: "test", level: "silent" }),
+      registry,
+      metrics: createHttpMetrics(registry),
+      health: new Health(),
+      maxBodyBytes: 1024,
+    });
+    registerFaults(app, { maxDelayMs: 100 });
+    add(app);
+    serveOpenApi(app, doc);
+    return app;
+  }
+  const info = { name: "t", version: "1", pod: "p", hostname: "h" };
+
+  it("the worker's document lists exactly the routes its app answers", () => {
+    const doc = workerOpenApi({ version: "1", maxDelayMs: 100 });
+    const app = serviceApp((a) => {
+      const queue = new WorkQueue({
+        capacity: 1,
+        concurrency: 1,
+        run: runJob,
+        registry: createRegistry({ defaultMetrics: false }),
+      });
+      addWorkerRoutes(a, { info, queue, defaultCostMs: 1 });
+    }, doc);
+    expect(documented(doc)).toEqual(routes(app));
+  });
+
+  it("the api's document lists exactly the routes its app answers", () => {
+    const doc = apiOpenApi({ version: "1", maxDelayMs: 100 });
+    const app = serviceApp(
+      (a) =>
+        addApiRoutes(a, {
+          logger: createLogger({ name: "test", level: "silent" }),
+          info,
+          limiter: new ConcurrencyLimiter({ concurrency: 1, maxWaiting: 1 }),
+          workMs: 0,
+          worker: {
+            url: new URL("http://127.0.0.1:1"),
+            timeoutMs: 1,
+            request: async () => ({ status: 503, headers: {}, body: undefined }),
+          },
+        }),
+      doc,
+    );
     expect(documented(doc)).toEqual(routes(app));
   });
 });

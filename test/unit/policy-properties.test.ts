@@ -222,6 +222,29 @@ describe("decide() invariants", () => {
     );
   });
 
+  it("names its stages in the documented order, each handing its size on to the next", () => {
+    const order = ["bounds", "recommend", "backlog", "stabilize", "panic", "rateLimit", "floors"];
+    fc.assert(
+      fc.property(runArb, ([policy, k, steps, scale]) => {
+        drive(policy, scale, startIn(policy, k), steps, ({ decision }) => {
+          const names = decision.stages.map((s) => s.stage);
+          const at = names.map((n) => order.indexOf(n));
+          expect(at).toEqual([...at].sort((a, b) => a - b));
+          expect(new Set(names).size).toBe(names.length);
+          // panic or rate limit: both only when panic is configured and not panicking now
+          if (decision.panic) expect(names).not.toContain("rateLimit");
+          expect(decision.stages.at(-1)?.replicas).toBe(decision.desiredReplicas);
+          // the decision's limitedBy is the last stage's that limited
+          const limited = decision.stages.filter((s) => s.limitedBy).at(-1);
+          expect(limited?.limitedBy).toBe(decision.limitedBy);
+          for (const s of decision.stages) expect(s.note.length).toBeGreaterThan(0);
+          expect(JSON.parse(JSON.stringify(decision.stages))).toEqual(decision.stages);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("is deterministic and does not touch its input", () => {
     fc.assert(
       fc.property(runArb, ([policy, k, steps, scale]) => {

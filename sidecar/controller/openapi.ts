@@ -58,10 +58,11 @@ const unauthorized = {
   headers: { "www-authenticate": { description: "Bearer realm", schema: z.string() } },
 };
 
-/** Kubernetes mode: a follower that cannot pass the request on to the leader. */
-const noLeader = problem("no leader to pass it on to (Kubernetes, a follower)", {
-  retryAfter: true,
-});
+/** Kubernetes mode: no leader to pass it on to, or the API server cannot check the token now. */
+const noLeader = problem(
+  "not now (Kubernetes): no leader to pass it on to, or the API server did not answer",
+  { retryAfter: true },
+);
 
 /** The controller's HTTP API (DESIGN.md, "Controller API"), with the schemas api.ts validates with. */
 export function controllerOperations(): OperationSpec[] {

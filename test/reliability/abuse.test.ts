@@ -206,9 +206,9 @@ spec:
       },
     };
   }
-  // The probe sends ~20 reports/s at most (one at a time, 5 ms apart, but each takes longer than
-  // the limit's share): within its pod's 20/s and burst 40.
+  // The probe is a pod that keeps to the limit: one report every 100 ms, 10/s of its 20/s.
   const wellBehaved = reporter("calm-pod");
+  const CALM_GAP_MS = 100;
 
   /**
    * `total` requests from `make` at `perSecond` (open loop: on schedule whatever the answers, up
@@ -242,10 +242,12 @@ spec:
 
   it("one pod sending 1,000 reports at 250/s: beyond its 20/s (burst 40) 429 with Retry-After; another pod is served as usual", async () => {
     const flooder = reporter("flood-pod");
-    const quiet = await probe(`${controller.url}/v1/reports`, 30, wellBehaved.next);
+    const quiet = await probe(`${controller.url}/v1/reports`, 30, wellBehaved.next, CALM_GAP_MS);
     const [result, attacked] = await Promise.all([
       flood(1000, 250, flooder.next),
-      sleep(200).then(() => probe(`${controller.url}/v1/reports`, 40, wellBehaved.next)),
+      sleep(200).then(() =>
+        probe(`${controller.url}/v1/reports`, 40, wellBehaved.next, CALM_GAP_MS),
+      ),
     ]);
     log({ flood: result });
     const accepted = result.statuses[202] ?? 0;
@@ -260,11 +262,13 @@ spec:
 
   it("1,000 reports with bad tokens at 250/s: every one 401 and nothing stored; a good agent is served as usual", async () => {
     let i = 0;
-    const quiet = await probe(`${controller.url}/v1/reports`, 30, wellBehaved.next);
+    const quiet = await probe(`${controller.url}/v1/reports`, 30, wellBehaved.next, CALM_GAP_MS);
     const forger = reporter("forged-pod", () => `forged-${i++}`);
     const [result, attacked] = await Promise.all([
       flood(1000, 250, forger.next),
-      sleep(200).then(() => probe(`${controller.url}/v1/reports`, 40, wellBehaved.next)),
+      sleep(200).then(() =>
+        probe(`${controller.url}/v1/reports`, 40, wellBehaved.next, CALM_GAP_MS),
+      ),
     ]);
     log({ badTokens: result });
     expect(result.statuses).toEqual({ 401: 1000 });

@@ -23,13 +23,14 @@ export interface Latency {
 }
 
 /**
- * `n` requests one after the other to `url` (a fresh connection each, like a new client), their
- * latency in ms and how many failed or answered other than 2xx.
+ * `n` requests one after the other to `url`, `gapMs` apart (a fresh connection each, like a new
+ * client), their latency in ms and how many failed or answered other than 2xx.
  */
 export async function probe(
   url: string,
   n: number,
   init: () => RequestInit = () => ({}),
+  gapMs = 5,
 ): Promise<Latency> {
   const ms: number[] = [];
   let failures = 0;
@@ -47,7 +48,7 @@ export async function probe(
       failures++;
     }
     ms.push(performance.now() - start);
-    await sleep(5);
+    await sleep(gapMs);
   }
   return {
     p50: round(percentile(ms, 50)),

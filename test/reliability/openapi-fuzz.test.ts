@@ -98,6 +98,10 @@ async function expectAliveAndReady(p: ServiceProcess): Promise<void> {
 }
 
 function expectClean(result: FuzzResult, operations: number): void {
+  // For docs/reliability.md: how many cases schemathesis made, in how long.
+  const summary = /(\d+) generated[^\n]*/.exec(result.output)?.[0];
+  const took = /in ([\d.]+s) =/.exec(result.output)?.[1];
+  console.log(JSON.stringify({ operations, summary, took }));
   expect(result.output, result.output).toMatch(new RegExp(`Tested: ${operations}\\b`));
   expect(result.code, result.output).toBe(0);
   expect(result.output).not.toMatch(/\d+ failures? in/);

@@ -13,6 +13,7 @@ import {
   createPolicy,
   createWorkload,
   deploymentReplicas,
+  installCrd,
   readyPods,
   reportAsPods,
   startController,
@@ -78,6 +79,7 @@ async function lowestFor(ms: number): Promise<number> {
 
 beforeAll(async () => {
   kc = adminKubeConfig();
+  await installCrd(kc);
   const created = await createTestNamespace(kc, "faults");
   ns = created.name;
   cleanup.push(created.remove);

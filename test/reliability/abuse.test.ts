@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,7 +7,15 @@ import {
   startController,
   startService,
 } from "../integration/services-process.ts";
-import { type Fate, type Latency, misbehave, probe, times, trickle } from "./harness.ts";
+import {
+  type Fate,
+  type Latency,
+  misbehave,
+  probe,
+  times,
+  trickle,
+  workerPolicyFile,
+} from "./harness.ts";
 
 // Slow, greedy and flooding clients against real processes on loopback, each bounded by a
 // documented limit (docs/reliability.md), while a well-behaved client is still served.
@@ -164,23 +169,10 @@ describe("controller under a report flood and a burst of bad tokens", () => {
   let controller: ServiceProcess;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "swell-abuse-"));
-    writeFileSync(
-      path.join(dir, "policies.yaml"),
-      `apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 10
-  metrics: [{ name: queueLength, averageValue: 10 }]
-`,
-    );
     controller = await startController({
       ...limitsEnv,
       SWELL_TOKEN: TOKEN,
-      SWELL_POLICIES: path.join(dir, "policies.yaml"),
+      SWELL_POLICIES: workerPolicyFile(),
     });
   });
   afterAll(() => controller?.stop());

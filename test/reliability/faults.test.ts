@@ -17,6 +17,7 @@ import {
   startService,
 } from "../integration/services-process.ts";
 import { waitFor } from "../support/wait.ts";
+import { workerPolicyFile } from "./harness.ts";
 
 // Processes that die without warning, a controller that is not there, clocks that jump: real
 // processes and signals on loopback. Clock jumps use libfaketime (Debian: faketime) on one
@@ -24,23 +25,6 @@ import { waitFor } from "../support/wait.ts";
 
 function log(figures: Record<string, unknown>): void {
   console.log(JSON.stringify(figures));
-}
-
-const POLICY = `apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 20
-  metrics: [{ name: queueLength, averageValue: 10 }]
-  behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }
-`;
-
-function policyFile(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "swell-faults-"));
-  writeFileSync(path.join(dir, "policies.yaml"), POLICY);
-  return path.join(dir, "policies.yaml");
 }
 
 /** Posts `count` jobs of `costMs`; the ids the worker accepted. */
@@ -223,7 +207,7 @@ describe("clock jumps", () => {
     controller = await startController({
       ...controllerClock.env,
       SWELL_TOKEN: TOKEN,
-      SWELL_POLICIES: policyFile(),
+      SWELL_POLICIES: workerPolicyFile({ maxReplicas: 20, scaleDownAtOnce: true }),
     });
     agent = spawnAgent({
       ...agentClock.env,

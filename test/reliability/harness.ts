@@ -2,7 +2,10 @@
  * Clients for the abuse and fault tests: raw sockets that misbehave on purpose, and a probe that
  * measures how a well-behaved client is served meanwhile. Loopback only; every loop is bounded.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** The p-th percentile (0..100) of `values`, nearest rank. */
@@ -129,4 +132,28 @@ export async function trickle(
 /** `count` copies of `make(i)`. */
 export function* times(count: number, make: (i: number) => string): Iterable<string> {
   for (let i = 0; i < count; i++) yield make(i);
+}
+
+/**
+ * A policies file for the controller under test: one ScalingPolicy for default/worker, sized on
+ * queueLength (10 a replica). `scaleDownAtOnce` drops the scale-down window, so a controller that
+ * scaled down on missing data would show it at once.
+ */
+export function workerPolicyFile(
+  options: { maxReplicas?: number; scaleDownAtOnce?: boolean } = {},
+) {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "swell-policy-")), "policies.yaml");
+  writeFileSync(
+    file,
+    `apiVersion: scaling.swell.dev/v1alpha1
+kind: ScalingPolicy
+metadata: { name: worker, namespace: default }
+spec:
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
+  minReplicas: 1
+  maxReplicas: ${options.maxReplicas ?? 10}
+  metrics: [{ name: queueLength, averageValue: 10 }]
+${options.scaleDownAtOnce ? "  behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }\n" : ""}`,
+  );
+  return file;
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import {
   startController,
   startService,
 } from "../integration/services-process.ts";
+import { workerPolicyFile } from "./harness.ts";
 
 // Every operation of the worker, the api and the controller, fuzzed by schemathesis (an
 // independent tool, from PyPI) from the OpenAPI document each serves at /openapi.json: no 5xx,
@@ -19,17 +20,6 @@ const TOKEN = "fuzz-token";
 const EXAMPLES = Number(process.env.SWELL_FUZZ_EXAMPLES ?? 40);
 /** Fixed, so a failure reproduces; set SWELL_FUZZ_SEED to explore others. */
 const SEED = process.env.SWELL_FUZZ_SEED ?? "20261202";
-
-const POLICY = `
-apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 10
-  metrics: [{ name: queueLength, averageValue: 10 }]
-`;
 
 /** schemathesis's `st`, installed on first use by the project's script. */
 function schemathesis(): string {
@@ -115,9 +105,6 @@ describe("OpenAPI fuzzing with schemathesis", () => {
 
   beforeAll(async () => {
     st = schemathesis();
-    const dir = mkdtempSync(path.join(os.tmpdir(), "swell-fuzz-policy-"));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, "policies.yaml"), POLICY);
     // Short fault delays and a deep queue: the fuzzer asks for the largest values it may.
     const quick = { FAULT_MAX_DELAY: "50ms" };
     worker = await startService("worker", {
@@ -133,7 +120,7 @@ describe("OpenAPI fuzzing with schemathesis", () => {
     });
     controller = await startController({
       SWELL_TOKEN: TOKEN,
-      SWELL_POLICIES: path.join(dir, "policies.yaml"),
+      SWELL_POLICIES: workerPolicyFile(),
       // The fuzzer sends reports as fast as it can from a handful of pod uids.
       SWELL_REPORTS_PER_POD_PER_SECOND: "1000",
     });

@@ -27,6 +27,8 @@ export interface OperationSpec {
   summary: string;
   /** The path parameters' schemas, by name. */
   params?: Record<string, z.ZodType>;
+  /** The query parameters' schemas, by name; optional ones (or with a default) not required. */
+  query?: Record<string, z.ZodType>;
   /** The JSON request body; required when given. */
   body?: z.ZodType;
   /** Needs `Authorization: Bearer …`. */
@@ -117,14 +119,22 @@ export function openApiDocument(info: DocumentInfo, operations: OperationSpec[])
     item[op.method] = {
       operationId: op.operationId,
       summary: op.summary,
-      ...(op.params
+      ...(op.params || op.query
         ? {
-            parameters: Object.entries(op.params).map(([name, schema]) => ({
-              name,
-              in: "path",
-              required: true,
-              schema: jsonSchema(schema, "input"),
-            })),
+            parameters: [
+              ...Object.entries(op.params ?? {}).map(([name, schema]) => ({
+                name,
+                in: "path",
+                required: true,
+                schema: jsonSchema(schema, "input"),
+              })),
+              ...Object.entries(op.query ?? {}).map(([name, schema]) => ({
+                name,
+                in: "query",
+                required: !schema.safeParse(undefined).success,
+                schema: jsonSchema(schema, "input"),
+              })),
+            ],
           }
         : {}),
       ...(op.body

@@ -6,7 +6,8 @@ import {
   problem,
 } from "../../services/kit/openapi.ts";
 import { REPORTS_PATH, Report } from "../protocol/report.ts";
-import { PrescaleBody } from "./api.ts";
+import { DecisionsQuery, PrescaleBody } from "./api.ts";
+import { EVENTS_PATH } from "./ui/routes.ts";
 
 // What the API answers, as schemas: the fuzz tests check every response against them.
 const DecisionView = z.object({
@@ -16,6 +17,15 @@ const DecisionView = z.object({
   desiredReplicas: z.number().int(),
   reason: z.string(),
   limitedBy: z.string().optional(),
+  recommendation: z.number().int().optional(),
+  stages: z.array(
+    z.object({
+      stage: z.string(),
+      replicas: z.number().int(),
+      limitedBy: z.string().optional(),
+      note: z.string(),
+    }),
+  ),
   panic: z.boolean(),
   dryRun: z.boolean(),
   applied: z.boolean(),
@@ -112,6 +122,29 @@ export function controllerOperations(): OperationSpec[] {
       },
     },
     {
+      method: "get",
+      path: "/v1/workloads/:namespace/:name/decisions",
+      operationId: "getDecisions",
+      summary: "one workload's decisions, newest first, with what each policy stage proposed",
+      params: workloadParams,
+      query: DecisionsQuery.shape,
+      responses: {
+        "200": {
+          description: "the decisions",
+          schema: z.object({
+            namespace: z.string(),
+            name: z.string(),
+            policy: z.string(),
+            mode: z.enum(["enforce", "dryRun"]),
+            decisions: z.array(DecisionView),
+          }),
+        },
+        "400": problem("a bad limit, or an unknown query parameter"),
+        "404": problem("no ScalingPolicy targets that workload"),
+      },
+    },
+    ...pageOperations(),
+    {
       method: "post",
       path: "/v1/workloads/:namespace/:name/prescale",
       operationId: "prescale",
@@ -130,6 +163,42 @@ export function controllerOperations(): OperationSpec[] {
         "413": problem("the body is too large"),
         "422": problem("replicas above the policy's maxReplicas"),
         "503": noLeader,
+      },
+    },
+  ];
+}
+
+/** The live page (ui/routes.ts): its files, and the event stream it follows. */
+function pageOperations(): OperationSpec[] {
+  const file = (path: string, operationId: string, contentType: string): OperationSpec => ({
+    method: "get",
+    path,
+    operationId,
+    summary: `the live page's ${path === "/" ? "HTML" : path.slice(4)}`,
+    responses: { "200": { description: "the file", schema: z.string(), contentType } },
+  });
+  return [
+    file("/", "page", "text/html"),
+    file("/ui/page.js", "pageScript", "text/javascript"),
+    file("/ui/page.css", "pageStyle", "text/css"),
+    file("/ui/uPlot.js", "uPlotScript", "text/javascript"),
+    file("/ui/uPlot.css", "uPlotStyle", "text/css"),
+    {
+      method: "get",
+      path: EVENTS_PATH,
+      operationId: "events",
+      summary: "server-sent events: a snapshot of every workload, then each decision and sample",
+      responses: {
+        "200": {
+          // Each event as schemathesis reads a stream: its name and its data (JSON text).
+          description: "the stream, one event at a time; it does not end while the controller runs",
+          schema: z.object({
+            event: z.enum(["snapshot", "workload", "sample", "end"]),
+            data: z.string(),
+          }),
+          contentType: "text/event-stream",
+        },
+        "503": problem("too many streams open (with Retry-After), or the controller is stopping"),
       },
     },
   ];

@@ -17,6 +17,8 @@ import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
 import { controllerOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { LiveFeed } from "./ui/feed.ts";
+import { registerLivePage } from "./ui/routes.ts";
 
 // The steps a controller program takes, in order: createController, createControllerApp,
 // addControllerApi, serveController. main.ts calls them one by one, with the Kubernetes parts
@@ -76,7 +78,7 @@ export interface ApiWiring {
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
 }
 
-/** Adds the controller's API to the app, with its per-pod rate limit and its OpenAPI document. */
+/** Adds the controller's API to the app, with its per-pod rate limit, the live page and the API's OpenAPI document. */
 export function addControllerApi(app: Hono, deps: ApiWiring): void {
   const perPod = deps.config.reportsPerPodPerSecond;
   registerControllerApi(app, {
@@ -85,6 +87,14 @@ export function addControllerApi(app: Hono, deps: ApiWiring): void {
     limiter: new RateLimiter(perPod, 2 * perPod),
     clock: deps.clock ?? Date.now,
     ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
+  });
+  // The live page at / and its event stream, following this controller's decisions.
+  registerLivePage(app, {
+    controller: deps.controller,
+    feed: new LiveFeed().follow(deps.controller),
+    maxStreams: 64,
+    keepAliveMs: 15_000,
+    maxQueued: 1_000,
   });
   serveOpenApi(app, controllerOpenApi(packageVersion(import.meta.dirname)));
 }

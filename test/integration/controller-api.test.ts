@@ -12,19 +12,10 @@ import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { parsePolicies } from "../../sidecar/controller/policies.ts";
 import { buildController } from "../../sidecar/controller/run.ts";
+import { workerPolicyYaml } from "../unit/controller/fixtures.ts";
 
 const TOKEN = "test-token-123";
-const POLICY = `
-apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 10
-  metrics: [{ name: requestRate, averageValue: 10 }]
-  behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }
-`;
+const POLICY = workerPolicyYaml();
 
 function setup(now: { t: number }, replicas = 1) {
   const cfg = parseControllerConfig({ SWELL_TOKEN: TOKEN });

@@ -16,12 +16,13 @@ import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
 import { parseControllerConfig, resolveToken } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { parsePolicies, readConfigFile } from "../../sidecar/controller/policies.ts";
-import { runController } from "../../sidecar/controller/run.ts";
+import { buildController, serveController } from "../../sidecar/controller/run.ts";
 import { localBackend } from "./backend.ts";
 import { type Balancer, startBalancer } from "./balancer.ts";
 import { parseLocalStack } from "./config.ts";
 import { ProcessPool } from "./pool.ts";
 import { liveStatus, statusLines } from "./status.ts";
+import { prometheusTargets, TARGETS_PATH } from "./targets.ts";
 
 const env = loadConfig(
   z.object({
@@ -108,14 +109,23 @@ for (const s of stack.services) {
   );
 }
 
-const running = await runController({
+const backend = localBackend(pools);
+const built = buildController({
   config: controllerConfig,
   policies: policies.ok ? policies.policies : [],
-  backend: localBackend(pools),
+  backend,
   leader: singleInstance("local"),
   auth: sharedTokenAuth(token),
   logger,
   registry: createRegistry(),
+});
+// For a Prometheus on this machine (tools/local/prometheus.yml): replicas come and go.
+built.app.get(TARGETS_PATH, (c) => c.json(prometheusTargets(pools.values(), stack.controller)));
+const running = await serveController({
+  ...built,
+  config: controllerConfig,
+  logger,
+  backendName: backend.name,
 });
 
 // Start each pool at its policy's floor; from here on the controller decides.
@@ -123,6 +133,7 @@ for (const w of running.controller.workloads()) pools.get(w.key)?.resize(w.polic
 
 const out = process.stdout;
 out.write(`swell local stack (logs in ${env.SWELL_LOG_DIR}/)\n`);
+out.write(`  page        ${controllerUrl}/  (live charts and decisions)\n`);
 out.write(`  controller  ${controllerUrl}  (GET /v1/workloads)\n`);
 for (const s of stack.services) out.write(`  ${s.name.padEnd(10)}  ${urlOf(s.name)}\n`);
 out.write(`  token       SWELL_TOKEN=${token}\n`);

@@ -35,6 +35,8 @@ type ReplicaState = "starting" | "ready" | "draining";
 interface Replica {
   id: string;
   port: number;
+  /** The agent's own /metrics port. */
+  agentPort: number;
   state: ReplicaState;
   app: ChildProcess;
   agent: ChildProcess;
@@ -81,8 +83,13 @@ export class ProcessPool {
   }
 
   /** Replica ids and states, oldest first (for the status view and tests). */
-  list(): { id: string; state: ReplicaState; port: number }[] {
-    return [...this.#replicas.values()].map((r) => ({ id: r.id, state: r.state, port: r.port }));
+  list(): { id: string; state: ReplicaState; port: number; agentPort: number }[] {
+    return [...this.#replicas.values()].map((r) => ({
+      id: r.id,
+      state: r.state,
+      port: r.port,
+      agentPort: r.agentPort,
+    }));
   }
 
   resize(n: number): void {
@@ -164,7 +171,16 @@ export class ProcessPool {
       proc.stderr?.on("data", (b: Buffer) => this.#write(who, b));
     }
     const exited = Promise.all([exitOf(app), exitOf(agent)]).then(() => undefined);
-    const r: Replica = { id, port, state: "starting", app, agent, startedAt: Date.now(), exited };
+    const r: Replica = {
+      id,
+      port,
+      agentPort,
+      state: "starting",
+      app,
+      agent,
+      startedAt: Date.now(),
+      exited,
+    };
     this.#replicas.set(id, r);
 
     app.once("exit", (code, sig) => {

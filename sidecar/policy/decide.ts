@@ -7,13 +7,15 @@
  * normalizeDesiredReplicasWithBehaviors) with swell's rules slotted in; each hands its size on:
  *   bounds (a target outside [min, max] is brought inside at once, and skips to floors)
  *   → recommend (recommend.ts: per metric, lookahead, fusion, tolerance; no fresh data holds)
- *   → backlog (backlog.ts) → stabilize (behavior.ts: the windows over past recommendations)
+ *   → backlog (backlog.ts) → stabilize (behavior.ts: the windows over past recommendations;
+ *     drain.ts: no scale-down while a queue drains)
  *   → panic (panic.ts) or, when not panicking, rateLimit (behavior.ts: rate policies and bounds)
  *   → floors (floors.ts: prescale floors and schedules).
  */
 import type { ScalingPolicySpec } from "../protocol/policy.ts";
 import { BACKLOG_RATE_WINDOW_MS, backlogStage } from "./backlog.ts";
 import { longestPeriodMs, rateLimitStage, stabilizeStage } from "./behavior.ts";
+import { drainHold } from "./drain.ts";
 import { activeFloor, floorStage } from "./floors.ts";
 import { panicStage } from "./panic.ts";
 import { recommend } from "./recommend.ts";
@@ -151,9 +153,10 @@ export function decide(input: DecideInput): Decision {
   const recommendation = trail.add("recommend", rec);
   if (rec.hold) return finish(recommendation);
   const withBacklog = trail.add("backlog", backlogStage(input, ready, recommendation, state));
+  const windows = stabilizeStage(policy, withBacklog, recommendation, current, state, now);
   const stabilized = trail.add(
     "stabilize",
-    stabilizeStage(policy, withBacklog, recommendation, current, state, now),
+    policy.drain ? drainHold(policy.drain, windows, input, ready) : windows,
   );
   if (policy.panic) {
     const panic = panicStage({

@@ -85,6 +85,7 @@ export type LimitedBy =
   | "tolerance"
   | "panic"
   | "backlog"
+  | "drain"
   | "floor"
   | "noData"
   | "missingMetric"

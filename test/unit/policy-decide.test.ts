@@ -277,6 +277,51 @@ describe("bounds", () => {
   });
 });
 
+describe("drain hold", () => {
+  // 200/s arriving on 10 pods that could carry 50 at 100 per pod: the windows allow 2 now
+  const p = policy({
+    drain: { queueSeconds: 0.2 },
+    behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+  });
+  it.each([
+    [
+      "a queue of 0.5 s of work holds the size",
+      { queueLength: 100, completionRate: 200 },
+      10,
+      "drain",
+    ],
+    ["0.2 s of work or less does not", { queueLength: 40, completionRate: 200 }, 2, undefined],
+    ["no queue does not", { queueLength: 0, completionRate: 200 }, 2, undefined],
+    ["a queue with nothing completed holds", { queueLength: 5, completionRate: 0 }, 10, "drain"],
+    ["without completionRate it cannot tell, and does not", { queueLength: 100 }, 2, undefined],
+  ] as const)("%s", (_name, signals, expected, by) => {
+    const d = run(p, steady({ requestRate: 200, ...signals }, 10), 10);
+    expect(d.desiredReplicas).toBe(expected);
+    expect(d.limitedBy).toBe(by);
+    if (by) expect(d.reason).toContain("drain: no scale-down to 2 while");
+  });
+
+  it("never raises the size, and is off without `drain`", () => {
+    const up = run(
+      p,
+      steady({ requestRate: 2000, queueLength: 900, completionRate: 1000 }, 10),
+      10,
+    );
+    expect(up.desiredReplicas).toBe(20);
+    const off = policy({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+    const d = run(off, steady({ requestRate: 200, queueLength: 100, completionRate: 200 }, 10), 10);
+    expect(d.desiredReplicas).toBe(2);
+  });
+
+  it("a queue last reported 6 s ago (older than staleAfterSeconds) does not hold", () => {
+    const history = [
+      ...steady({ requestRate: 200, queueLength: 100, completionRate: 200 }, 10, 54, NOW - 6000),
+      ...steady({ requestRate: 200, completionRate: 200 }, 10, 6),
+    ];
+    expect(run(p, history, 10).desiredReplicas).toBe(2);
+  });
+});
+
 describe("backlog", () => {
   const p = policy({
     metrics: [{ name: "requestRate", averageValue: 10 }],

@@ -47,6 +47,9 @@ const policyArb = fc
     backlog: fc.option(fc.record({ drainSeconds: fc.integer({ min: 1, max: 60 }) }), {
       nil: undefined,
     }),
+    drain: fc.option(fc.record({ queueSeconds: fc.double({ min: 0.01, max: 5, noNaN: true }) }), {
+      nil: undefined,
+    }),
     weighted: fc.boolean(),
     dryRun: fc.boolean(),
   })
@@ -77,6 +80,7 @@ const policyArb = fc
       },
       panic: r.panic,
       lookahead: r.lookahead,
+      drain: r.drain,
       coldStartSeconds: r.coldStartSeconds,
       backlog: r.backlog,
       mode: r.dryRun ? "dryRun" : "enforce",

@@ -24,6 +24,7 @@ import {
   KPA_UTILIZATIONS,
   POLICY_NAMES,
   simulate,
+  violationAtCost,
 } from "../../tools/simulate/run.ts";
 import {
   BUILTIN_NAMES,
@@ -79,12 +80,24 @@ describe("the frontier", () => {
     expect(dominators(f).length > 0).toBe(dominated);
   });
 
+  it.each([
+    ["between two settings: linear", 150, 15],
+    ["on a setting: its own", 200, 10],
+    ["cheaper than every setting: the cheapest one's", 50, 20],
+    ["dearer than every setting: the dearest one's", 900, 0],
+  ] as const)("violationAtCost %s", (_name, cost, expected) => {
+    const sweep = [at(300, 0), at(100, 20), at(200, 10)];
+    expect(violationAtCost(sweep, cost)).toBeCloseTo(expected, 9);
+  });
+
   it("summarize counts the undominated traces and the medians", () => {
     const rs = [...results.values()];
     const s = summarize(rs);
     expect(s.traces).toBe(BUILTIN_NAMES.length);
     expect(s.undominated).toBe(BUILTIN_NAMES.length - s.lost.length);
     expect(s.medianCostVsOracle).toBeGreaterThan(1);
+    // at swell's own cost the HPA's sweep violates more than swell on the built-ins
+    expect(s.medianViolationAtSwellCost.hpa).toBeGreaterThan(s.medianViolationSeconds.swell);
   });
 });
 
@@ -429,8 +442,8 @@ describe("npm run simulate (the real CLI)", () => {
     });
     expect(obj.policies.swell.timeline[0]).toEqual({
       t: 1,
-      replicas: 44,
-      ready: 44,
+      replicas: 45,
+      ready: 45,
       queue: 0,
       rps: 200,
     });
@@ -467,6 +480,9 @@ describe("npm run simulate (the real CLI)", () => {
     expect(stdout).toMatch(/^swell undominated by any baseline setting: \d of 2 traces/m);
     expect(stdout).toMatch(/^median replica-seconds vs oracle: \d\.\d{3}x$/m);
     expect(stdout).toMatch(/^median reversals: swell \d+(\.5)?, kpa \d+(\.5)?/m);
+    expect(stdout).toMatch(
+      /^median SLO violation s at swell's cost: hpa \d+(\.\d)?, kpa \d+(\.\d)? /m,
+    );
   }, 120_000);
 
   it("--out writes the JSON, an SVG and a PNG chart; a CSV trace works", async () => {

@@ -6,6 +6,7 @@ import {
   type PolicyName,
   type PolicyResult,
   type SimOptions,
+  violationAtCost,
 } from "./run.ts";
 
 export interface TraceResult {
@@ -158,6 +159,8 @@ export interface Summary {
   medianReversals: { swell: number; kpa: number };
   /** median seconds over the SLO (drops included): swell, and the hpa and kpa rows' settings */
   medianViolationSeconds: { swell: number; hpa: number; kpa: number };
+  /** median over traces of each sweep's violation seconds at swell's cost (violationAtCost) */
+  medianViolationAtSwellCost: { hpa: number; kpa: number };
   /** traces where swell reversed direction no more often than the KPA */
   reversalsAtMostKpa: number;
 }
@@ -197,9 +200,16 @@ export function summarize(results: readonly TraceResult[]): Summary {
       hpa: median(withF.map((r) => r.policies.hpa?.sloViolationSeconds ?? 0)),
       kpa: median(withF.map((r) => r.policies.kpa?.sloViolationSeconds ?? 0)),
     },
+    medianViolationAtSwellCost: {
+      hpa: median(withF.map((r) => atSwellCost(r.frontier as Frontier, "hpa"))),
+      kpa: median(withF.map((r) => atSwellCost(r.frontier as Frontier, "kpa"))),
+    },
     reversalsAtMostKpa: swellRev.filter((x, i) => x <= (kpaRev[i] as number)).length,
   };
 }
+
+const atSwellCost = (f: Frontier, which: "hpa" | "kpa") =>
+  violationAtCost(f[which], f.swell.replicaSeconds);
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -210,6 +220,7 @@ export function summaryText(s: Summary): string {
     `median replica-seconds vs oracle: ${s.medianCostVsOracle.toFixed(3)}x`,
     `median reversals: swell ${s.medianReversals.swell}, kpa ${s.medianReversals.kpa} (swell <= kpa on ${s.reversalsAtMostKpa} of ${s.traces})`,
     `median SLO violation s (drops included): swell ${r1(s.medianViolationSeconds.swell)}, hpa ${r1(s.medianViolationSeconds.hpa)}, kpa ${r1(s.medianViolationSeconds.kpa)} (the hpa and kpa rows' settings)`,
+    `median SLO violation s at swell's cost: hpa ${r1(s.medianViolationAtSwellCost.hpa)}, kpa ${r1(s.medianViolationAtSwellCost.kpa)} (each sweep between its settings that bracket swell's replica-seconds)`,
     ...s.lost.map((l) => `  dominated: ${l.trace}: swell ${l.swell}; ${l.by} ${l.baseline}`),
   ].join("\n");
 }

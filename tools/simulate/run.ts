@@ -205,3 +205,22 @@ export function dominators(f: Frontier): FrontierPoint[] {
     (b) => b.replicaSeconds < s.replicaSeconds && b.sloViolationSeconds < s.sloViolationSeconds,
   );
 }
+
+/**
+ * A baseline's violation seconds at swell's cost: linear between the two settings of its sweep
+ * whose replica-seconds bracket swell's; outside the sweep, its nearest end (the cheapest setting
+ * when swell is cheaper still, so the baseline is then given more replicas than swell has).
+ */
+export function violationAtCost(points: readonly FrontierPoint[], replicaSeconds: number): number {
+  const p = [...points].sort((a, b) => a.replicaSeconds - b.replicaSeconds);
+  const first = p[0];
+  const last = p.at(-1);
+  if (!first || !last) return Number.NaN;
+  if (replicaSeconds <= first.replicaSeconds) return first.sloViolationSeconds;
+  if (replicaSeconds >= last.replicaSeconds) return last.sloViolationSeconds;
+  const i = p.findIndex((b) => b.replicaSeconds >= replicaSeconds);
+  const a = p[i - 1] as FrontierPoint;
+  const b = p[i] as FrontierPoint;
+  const w = (replicaSeconds - a.replicaSeconds) / (b.replicaSeconds - a.replicaSeconds);
+  return a.sloViolationSeconds + w * (b.sloViolationSeconds - a.sloViolationSeconds);
+}

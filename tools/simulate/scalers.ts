@@ -34,24 +34,26 @@ const targetRef = { apiVersion: "apps/v1", kind: "Deployment", name: "simulated"
 
 /**
  * The swell policy the simulator runs by default; docs/simulator.md explains each choice. In short:
- * size on arrivals with 8% headroom, scale up at once when demand is 5% over the current size,
- * scale down once it has stayed 10% below for two cold starts (a replica given back sooner is often
- * needed again before a new one could be ready), and panic on a surge. Tuned on the tuning seeds
- * (random:1..30) and the built-in traces; scored on random:1001..1200 (docs/simulator.md).
+ * size on arrivals with 10% headroom, scale up at once when demand is 5% over the current size,
+ * size a steady rise for where it will be one cold start ahead (its trend read over two cold
+ * starts, at least 20 s, so noise rarely looks like a rise), scale down once demand has stayed 10%
+ * below for one cold start, and panic on a surge. Tuned on the tuning seeds (random:1..30) and the
+ * built-in traces; scored on random:1001..1200 (docs/simulator.md).
  */
 export function swellPolicyInput(o: ScalerOptions): ScalingPolicySpecInput {
   return {
     targetRef,
     minReplicas: 1,
     maxReplicas: o.maxReplicas,
-    metrics: [{ name: "requestRate", averageValue: 0.92 * o.serviceRate }],
+    metrics: [{ name: "requestRate", averageValue: 0.9 * o.serviceRate }],
     windowSeconds: 5,
     coldStartSeconds: o.coldStartSeconds,
     behavior: {
       scaleUp: { stabilizationWindowSeconds: 0, tolerance: 0.05 },
-      scaleDown: { stabilizationWindowSeconds: 2 * o.coldStartSeconds, tolerance: 0.1 },
+      scaleDown: { stabilizationWindowSeconds: Math.round(o.coldStartSeconds), tolerance: 0.1 },
     },
     panic: { windowSeconds: 3, threshold: 1.5, stableWindowSeconds: 10 },
+    lookahead: { windowSeconds: Math.max(20, 2 * o.coldStartSeconds) },
   };
 }
 

@@ -120,7 +120,9 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     const { namespace, name } = c.req.param();
     check(controller.prescale(namespace, name, body));
     const decision = await controller.decideNow(namespace, name);
-    return c.json({ accepted: true, decision }, 202);
+    // Times as in every other answer of the API: ISO 8601, not epoch ms.
+    const shown = decision && { ...decision, at: new Date(decision.at).toISOString() };
+    return c.json({ accepted: true, decision: shown }, 202);
   });
 }
 

@@ -8,7 +8,9 @@ import {
   type LogLevel,
   type ParseEnvResult,
   parseEnv,
+  serverLimits,
 } from "../../services/kit/config.ts";
+import type { ServerLimits } from "../../services/kit/server.ts";
 
 /**
  * The controller's environment. What each variable means, and its default, is documented once,
@@ -123,6 +125,8 @@ export interface ControllerConfig {
   port: number;
   logLevel: LogLevel;
   maxBodyBytes: number;
+  /** What one client can hold of the server (HTTP_* variables; docs/reliability.md). */
+  limits: ServerLimits;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   /** This instance's name: the Lease holder and the API's `identity`. */
@@ -163,6 +167,7 @@ export function parseControllerConfig(
       port: v.PORT,
       logLevel: v.LOG_LEVEL,
       maxBodyBytes: v.MAX_BODY_BYTES,
+      limits: serverLimits(v),
       shutdownDelayMs: v.SHUTDOWN_DELAY,
       shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
       identity,

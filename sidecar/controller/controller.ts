@@ -263,13 +263,27 @@ export class Controller {
     this.#deps.metrics.forget(key);
   }
 
+  /**
+   * The wall clock stepped back (NTP) past the workload's history. Points and policy windows
+   * stamped "in the future" would count as current until the clock caught up (an hour for an
+   * hour), so they go, as after a restart; pods heard from "later" count from now, so one that
+   * went silent still expires after the pod TTL.
+   */
+  #clockSteppedBack(w: Workload, now: number, stepMs: number): void {
+    this.#deps.log.warn({ workload: w.key, step_ms: stepMs }, "wall clock stepped back");
+    w.history = w.history.filter((p) => p.t <= now);
+    w.policyState = undefined;
+    for (const pod of w.pods.values()) pod.receivedAt = Math.min(pod.receivedAt, now);
+  }
+
   #request(w: Workload): void {
     if (this.#running.has(w.key) || this.#timers.has(w.key)) {
       this.#dirty.add(w.key);
       return;
     }
     const since = this.#deps.clock() - (this.#lastRun.get(w.key) ?? 0);
-    const wait = Math.max(0, this.options.minDecisionIntervalMs - since);
+    // since < 0: the wall clock stepped back; waiting for it to catch up could take an hour.
+    const wait = since < 0 ? 0 : Math.max(0, this.options.minDecisionIntervalMs - since);
     this.#timers.set(
       w.key,
       setTimeout(() => {
@@ -304,6 +318,8 @@ export class Controller {
       log.warn({ err, target: describeTarget(target) }, "cannot read scale");
       return;
     }
+    const newest = w.history.at(-1);
+    if (newest && newest.t > now) this.#clockSteppedBack(w, now, newest.t - now);
     const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
     w.lastAggregate = agg;
     metrics.observeInputs(w.key, w.policy.spec, agg);

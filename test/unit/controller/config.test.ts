@@ -11,6 +11,13 @@ describe("controller config", () => {
       port: 9090,
       logLevel: "info",
       maxBodyBytes: 16 * 1024,
+      limits: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5000,
+        maxHeaderBytes: 16_384,
+        maxConnections: 10_000,
+      },
       shutdownDelayMs: 1000,
       shutdownTimeoutMs: 5000,
       identity: "host-1",

@@ -35,6 +35,7 @@ export const DecisionsQuery = z.strictObject({
 export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
 /** The fresh per-pod signals the metrics API serves; a follower reads the leader's here. */
 export const SIGNALS_PATH = "/v1/signals";
+export const SignalsQuery = z.strictObject({ namespace: z.string().min(1).max(63).optional() });
 
 /** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
@@ -86,12 +87,18 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
-  app.get(SIGNALS_PATH, (c) =>
-    c.json({
+  app.get(SIGNALS_PATH, (c) => {
+    const query = SignalsQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw problems.badRequest(
+        query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+      );
+    }
+    return c.json({
       identity: controller.leader.identity,
-      workloads: controller.signals(c.req.query("namespace") || undefined),
-    }),
-  );
+      workloads: controller.signals(query.data.namespace),
+    });
+  });
 
   // Why it has the replicas it has: each decision with its reason, the rule that limited it and
   // what each stage of the policy proposed. Newest first.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createApp, KIT_PATHS } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
 import { requestJson } from "../kit/http-client.ts";
@@ -8,9 +8,11 @@ import { serviceInfo } from "../kit/info.ts";
 import { ConcurrencyLimiter } from "../kit/limiter.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing, tracingEnv } from "../kit/tracing.ts";
+import { apiOpenApi } from "./openapi.ts";
 import { addApiRoutes } from "./routes.ts";
 
 /**
@@ -45,9 +47,10 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
+const info = serviceInfo("api", config, import.meta.dirname);
 addApiRoutes(app, {
   logger,
-  info: serviceInfo("api", config, import.meta.dirname),
+  info,
   limiter: new ConcurrencyLimiter({
     concurrency: config.API_CONCURRENCY,
     maxWaiting: config.API_MAX_WAITING,
@@ -56,7 +59,13 @@ addApiRoutes(app, {
   worker: { url: config.WORKER_URL, timeoutMs: config.WORKER_TIMEOUT, request: requestJson },
 });
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+serveOpenApi(app, apiOpenApi({ version: info.version, maxDelayMs: config.FAULT_MAX_DELAY }));
+
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

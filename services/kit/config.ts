@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_SERVER_LIMITS as LIMITS, type ServerLimits } from "./server.ts";
 
 /** The environment as Node gives it: every value a string, or absent. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -168,4 +169,32 @@ export const httpServerEnv = {
   SHUTDOWN_TIMEOUT: envVars.durationMs().default(20_000),
   /** Largest request body accepted; larger answers 413. */
   MAX_BODY_BYTES: envVars.positiveInt().default(1_048_576),
+  // Bounds on what a slow or greedy client can hold (docs/reliability.md): see serverLimits().
+  /** A client must send its request's headers within this (slow headers: Slowloris). */
+  HTTP_HEADERS_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.headersTimeoutMs),
+  /** …and the whole request, body included, within this (slow bodies). */
+  HTTP_REQUEST_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.requestTimeoutMs),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.keepAliveTimeoutMs),
+  /** Request line and headers larger than this answer 431. */
+  HTTP_MAX_HEADER_BYTES: envVars.positiveInt(1_048_576).default(LIMITS.maxHeaderBytes),
+  /** Open connections beyond this are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: envVars.positiveInt(1_000_000).default(LIMITS.maxConnections),
 };
+
+/** The server limits of `httpServerEnv`, as `listen` takes them. */
+export function serverLimits(config: {
+  HTTP_HEADERS_TIMEOUT: number;
+  HTTP_REQUEST_TIMEOUT: number;
+  HTTP_KEEP_ALIVE_TIMEOUT: number;
+  HTTP_MAX_HEADER_BYTES: number;
+  HTTP_MAX_CONNECTIONS: number;
+}): ServerLimits {
+  return {
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT,
+    maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
+  };
+}

@@ -1,15 +1,17 @@
 import { z } from "zod";
 import { createApp, KIT_PATHS } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
 import { serviceInfo } from "../kit/info.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing, tracingEnv } from "../kit/tracing.ts";
 import { WorkQueue } from "../kit/work-queue.ts";
+import { workerOpenApi } from "./openapi.ts";
 import { addWorkerRoutes, type Job, MAX_COST_MS, runJob } from "./routes.ts";
 
 /**
@@ -51,13 +53,20 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
+const info = serviceInfo("worker", config, import.meta.dirname);
 addWorkerRoutes(app, {
-  info: serviceInfo("worker", config, import.meta.dirname),
+  info,
   queue,
   defaultCostMs: config.JOB_COST_MS,
 });
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+serveOpenApi(app, workerOpenApi({ version: info.version, maxDelayMs: config.FAULT_MAX_DELAY }));
+
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

@@ -33,6 +33,9 @@ export const DecisionsQuery = z.strictObject({
 
 /** The prescale route, which a cluster's controller guards and forwards like reports. */
 export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+/** The fresh per-pod signals the metrics API serves; a follower reads the leader's here. */
+export const SIGNALS_PATH = "/v1/signals";
+export const SignalsQuery = z.strictObject({ namespace: z.string().min(1).max(63).optional() });
 
 /** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
@@ -84,6 +87,19 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
+  app.get(SIGNALS_PATH, (c) => {
+    const query = SignalsQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw problems.badRequest(
+        query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+      );
+    }
+    return c.json({
+      identity: controller.leader.identity,
+      workloads: controller.signals(query.data.namespace),
+    });
+  });
+
   // Why it has the replicas it has: each decision with its reason, the rule that limited it and
   // what each stage of the policy proposed. Newest first.
   app.get("/v1/workloads/:namespace/:name/decisions", (c) => {
@@ -111,7 +127,9 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     const { namespace, name } = c.req.param();
     check(controller.prescale(namespace, name, body));
     const decision = await controller.decideNow(namespace, name);
-    return c.json({ accepted: true, decision }, 202);
+    // Times as in every other answer of the API: ISO 8601, not epoch ms.
+    const shown = decision && { ...decision, at: new Date(decision.at).toISOString() };
+    return c.json({ accepted: true, decision: shown }, 202);
   });
 }
 

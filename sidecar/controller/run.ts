@@ -1,8 +1,10 @@
 import type { Hono } from "hono";
 import { createApp } from "../../services/kit/app.ts";
 import { Health } from "../../services/kit/health.ts";
+import { packageVersion } from "../../services/kit/info.ts";
 import type { Logger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
+import { serveOpenApi } from "../../services/kit/openapi.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { REPORTS_PATH, type Report } from "../protocol/report.ts";
@@ -13,6 +15,7 @@ import type { ControllerConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
 import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
+import { controllerOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { LiveFeed } from "./ui/feed.ts";
 import { registerLivePage } from "./ui/routes.ts";
@@ -22,7 +25,8 @@ import { registerLivePage } from "./ui/routes.ts";
 // between them; buildController and runController chain them for programs that add nothing.
 
 export interface CoreDeps {
-  config: Pick<ControllerConfig, "podTtlMs" | "tickMs" | "reportMaxAgeMs">;
+  config: Pick<ControllerConfig, "podTtlMs" | "tickMs" | "reportMaxAgeMs"> &
+    Partial<Pick<ControllerConfig, "observedWorkloads">>;
   policies: ScalingPolicy[];
   backend: ScaleBackend;
   leader: LeaderElector;
@@ -43,7 +47,12 @@ export function createController(deps: CoreDeps): Controller {
       clock: deps.clock ?? Date.now,
       log: deps.logger,
     },
-    { podTtlMs: config.podTtlMs, tickMs: config.tickMs, maxAgeMs: config.reportMaxAgeMs },
+    {
+      podTtlMs: config.podTtlMs,
+      tickMs: config.tickMs,
+      maxAgeMs: config.reportMaxAgeMs,
+      maxObservedWorkloads: config.observedWorkloads ?? 0,
+    },
   );
 }
 
@@ -75,7 +84,7 @@ export interface ApiWiring {
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
 }
 
-/** Adds the controller's API to the app, with its per-pod rate limit, and the live page. */
+/** Adds the controller's API to the app, with its per-pod rate limit, the live page and the API's OpenAPI document. */
 export function addControllerApi(app: Hono, deps: ApiWiring): void {
   const perPod = deps.config.reportsPerPodPerSecond;
   registerControllerApi(app, {
@@ -93,6 +102,7 @@ export function addControllerApi(app: Hono, deps: ApiWiring): void {
     keepAliveMs: 15_000,
     maxQueued: 1_000,
   });
+  serveOpenApi(app, controllerOpenApi(packageVersion(import.meta.dirname)));
 }
 
 export interface RunningController {
@@ -105,7 +115,7 @@ export interface RunningController {
 
 /** Serves the app, starts deciding, and turns ready. */
 export async function serveController(deps: {
-  config: Pick<ControllerConfig, "host" | "port">;
+  config: Pick<ControllerConfig, "host" | "port"> & Partial<Pick<ControllerConfig, "limits">>;
   controller: Controller;
   app: Hono;
   health: Health;
@@ -114,7 +124,8 @@ export async function serveController(deps: {
   backendName: string;
 }): Promise<RunningController> {
   const { controller, health } = deps;
-  const server = await listen(deps.app, { host: deps.config.host, port: deps.config.port });
+  const { host, port, limits } = deps.config;
+  const server = await listen(deps.app, { host, port, ...(limits ? { limits } : {}) });
   const ticking = new AbortController();
   controller.start(ticking.signal);
   health.markReady();
@@ -158,7 +169,9 @@ export function buildController(deps: BuildControllerDeps): {
 
 /** `buildController`, then `serveController`: the local stack's controller. */
 export async function runController(
-  deps: BuildControllerDeps & { config: Pick<ControllerConfig, "host" | "port"> },
+  deps: BuildControllerDeps & {
+    config: Pick<ControllerConfig, "host" | "port"> & Partial<Pick<ControllerConfig, "limits">>;
+  },
 ): Promise<RunningController> {
   const built = buildController(deps);
   return serveController({

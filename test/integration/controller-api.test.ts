@@ -271,6 +271,7 @@ describe("controller API", () => {
       .send({ replicas: 7, ttlSeconds: 60, reason: "launch at noon" })
       .expect(202);
     expect(res.body.decision.desiredReplicas).toBe(7);
+    expect(res.body.decision.at).toBe(new Date(now.t).toISOString());
     const during = await request(s.server).get("/v1/workloads/default/worker").expect(200);
     expect(during.body.floors).toHaveLength(1);
     now.t += 61_000;

@@ -36,15 +36,14 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * Stdout, written asynchronously: a line is appended to a buffer and the buffer written by
- * the thread pool, many lines a write under load, so a request does not wait for a write(2).
- * pino registers a synchronous flush on the process's `exit` event (every exit but SIGKILL);
- * `flushLogger` before exiting also waits for a write in flight, keeping the lines in order.
+ * Stdout, written synchronously: a line is out when the call returns, so nothing is lost on any
+ * exit. pino's asynchronous destination (`sync: false`, flushed on `exit`, and `flushLogger`
+ * below) took the write off the request's path and cut the api's CPU per request, but on a
+ * small shared machine it slowed the local stack's reaction to a spike past its test's 3 s
+ * (measured: 3.2 s with it, within the limit without), so it is not the default (BENCHMARKS.md).
  */
 export function logDestination(): DestinationStream {
-  // No minimum length: an idle service's line goes out at once (tests and the local stack read
-  // lines as they come), and under load the lines logged while a write is in flight go together.
-  return pino.destination({ dest: 1, sync: false });
+  return pino.destination({ dest: 1, sync: true });
 }
 
 /**

@@ -1,5 +1,6 @@
-// The kit writes its log asynchronously (services/kit/logger.ts). These run real processes and
-// send real signals: whatever a process logged before it exits must be on its stdout.
+// The kit's log (services/kit/logger.ts) must lose no line however a process ends. These run
+// real processes and send real signals: whatever a process logged before it exits must be on
+// its stdout, and the kit's shutdown keeps the last lines in order.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
@@ -70,7 +71,7 @@ async function requests(url: string, n: number): Promise<void> {
   await Promise.all(Array.from({ length: 50 }, worker));
 }
 
-describe("the kit's asynchronous log loses no line (real processes, real signals)", () => {
+describe("the kit's log loses no line (real processes, real signals)", () => {
   it("when the event loop empties and the process ends by itself", async () => {
     const r = run("end", 20_000);
     expect(await r.exited).toBe(0);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Writable } from "node:stream";
-import { AGENT_NODE_FLAGS } from "../../sidecar/agent/node-flags.ts";
+import { LOCAL_AGENT_NODE_FLAGS } from "../../sidecar/agent/node-flags.ts";
 import type { Balancer } from "./balancer.ts";
 import { freePort } from "./ports.ts";
 
@@ -143,26 +143,30 @@ export class ProcessPool {
       // in order (out of the balancer first), instead of every process at once.
       detached: true,
     });
-    const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...TS_ARGS, spec.agentEntry], {
-      env: {
-        ...process.env,
-        ...spec.agentEnv,
-        HOST: "127.0.0.1",
-        PORT: String(agentPort),
-        SWELL_METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-        SWELL_READY_URL: `http://127.0.0.1:${port}/readyz`,
-        SWELL_WORKLOAD_NAMESPACE: spec.namespace,
-        SWELL_WORKLOAD_KIND: spec.kind,
-        SWELL_WORKLOAD_NAME: spec.name,
-        SWELL_POD_NAME: id,
-        SWELL_POD_NAMESPACE: spec.namespace,
-        SWELL_POD_UID: randomUUID(),
+    const agent = spawn(
+      process.execPath,
+      [...LOCAL_AGENT_NODE_FLAGS, ...TS_ARGS, spec.agentEntry],
+      {
+        env: {
+          ...process.env,
+          ...spec.agentEnv,
+          HOST: "127.0.0.1",
+          PORT: String(agentPort),
+          SWELL_METRICS_URL: `http://127.0.0.1:${port}/metrics`,
+          SWELL_READY_URL: `http://127.0.0.1:${port}/readyz`,
+          SWELL_WORKLOAD_NAMESPACE: spec.namespace,
+          SWELL_WORKLOAD_KIND: spec.kind,
+          SWELL_WORKLOAD_NAME: spec.name,
+          SWELL_POD_NAME: id,
+          SWELL_POD_NAMESPACE: spec.namespace,
+          SWELL_POD_UID: randomUUID(),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+        // Own process group: a terminal's Ctrl-C reaches the stack only, which drains replicas
+        // in order (out of the balancer first), instead of every process at once.
+        detached: true,
       },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Own process group: a terminal's Ctrl-C reaches the stack only, which drains replicas
-      // in order (out of the balancer first), instead of every process at once.
-      detached: true,
-    });
+    );
     for (const [proc, who] of [
       [app, id],
       [agent, `${id}/agent`],

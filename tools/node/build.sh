@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Builds what the real node of the node tests runs, once, into
+# ${SWELL_CACHE:-~/.cache/swell}/node-<version>/bin: kubelet and kube-proxy from the Go module in
+# tools/node/build (the same Kubernetes version as the control plane), CoreDNS from its Go
+# module, and the pause program of the pod sandbox image (pause.c of the same Kubernetes
+# module, linked statically). A stamp records what was built, so the next run reuses them.
+# Its own folder and stamp: the control plane's cache (tools/cluster/build.sh) is not touched.
+# Prints the bin directory on stdout as its last line; progress goes to stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+mod="$here/build"
+version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' "$mod/go.mod")"
+cluster_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' "$here/../cluster/build/go.mod")"
+if [ "$version" != "$cluster_version" ]; then
+  echo "node build: tools/node/build pins Kubernetes $version but the control plane is $cluster_version; make them equal" >&2
+  exit 1
+fi
+coredns_version=v1.15.0
+dir="${SWELL_CACHE:-$HOME/.cache/swell}/node-$version"
+bin="$dir/bin"
+# Bump when the way of building changes (flags, extra files), so caches are rebuilt.
+recipe=1
+stamp="$( (cat "$mod/go.mod" "$mod/go.sum"; echo "coredns $coredns_version recipe $recipe") | sha256sum | cut -c1-16)"
+tools=(kubelet kube-proxy coredns pause)
+
+complete() {
+  [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] || return 1
+  local t
+  for t in "${tools[@]}"; do [ -x "$bin/$t" ] || return 1; done
+}
+
+if complete; then
+  echo "node build: reusing $bin (Kubernetes $version, CoreDNS $coredns_version)" >&2
+  echo "$bin"
+  exit 0
+fi
+
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+command -v go >/dev/null || {
+  echo "node build: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
+  exit 1
+}
+command -v gcc >/dev/null || {
+  echo "node build: 'gcc' not found (the pause program is C): apt-get install gcc libc6-dev" >&2
+  exit 1
+}
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
+flock 9
+if complete; then
+  echo "$bin"
+  exit 0
+fi
+
+echo "node build: kubelet, kube-proxy (Kubernetes $version), CoreDNS $coredns_version, pause into $bin" >&2
+echo "node build: not cached yet, building (about 10 to 20 min on 2 cores; reused afterwards)" >&2
+start=$SECONDS
+tmp="$dir/bin.tmp"
+rm -rf "$tmp"
+mkdir -p "$tmp"
+log="$dir/build.log"
+: >"$log"
+
+minor="${version#v1.}"
+minor="${minor%%.*}"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+done
+
+# Progress every 20 s from 'go build -v' (one package per line), as in tools/cluster/build.sh.
+run_logged() {
+  local what="$1" total="$2"
+  shift 2
+  "$@" >>"$log" 2>&1 &
+  local pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 20
+    kill -0 "$pid" 2>/dev/null || break
+    echo "node build: $what: $(grep -c . "$log" || true) of at most $total packages compiled, $((SECONDS - start))s" >&2
+  done
+  if ! wait "$pid"; then
+    trap - EXIT INT TERM
+    echo "node build: $what failed; last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  trap - EXIT INT TERM
+}
+
+cd "$mod"
+echo "node build: downloading Go modules (most are shared with the control plane's)" >&2
+go mod download >&2
+total="$(go list -deps tool | wc -l)"
+run_logged "kubelet, kube-proxy" "$total" go build -v -trimpath -ldflags="$ldflags" -o "$tmp/" tool
+
+# CoreDNS at a pinned release, built with its own go.mod and go.sum (checked against the Go
+# checksum database), so its dependencies do not bend Kubernetes' and the other way round.
+echo "node build: CoreDNS $coredns_version" >&2
+: >"$log"
+run_logged "CoreDNS" "about 900" env GOBIN="$tmp" go install -v -trimpath -ldflags="-s -w" \
+  "github.com/coredns/coredns@$coredns_version"
+
+# The pause program every pod sandbox runs (it holds the namespaces and reaps zombies).
+k8s_dir="$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)"
+gcc -Os -static -Wall -DVERSION="$version" -o "$tmp/pause" "$k8s_dir/build/pause/linux/pause.c"
+strip "$tmp/pause"
+
+for t in "${tools[@]}"; do
+  [ -x "$tmp/$t" ] || { echo "node build: $t missing after build" >&2; exit 1; }
+done
+rm -rf "$bin"
+mv "$tmp" "$bin"
+echo "$stamp" >"$dir/stamp"
+echo "node build: done in $((SECONDS - start))s" >&2
+echo "$bin"

@@ -92,9 +92,20 @@ describe("the repository on a real node", () => {
     expect(r.code, output(r)).toBe(0);
     const apps = kc.makeApiClient(AppsV1Api);
     for (const name of DEPLOYMENTS) {
-      const d = await apps.readNamespacedDeployment({ name, namespace: NS });
-      const want = d.spec?.replicas ?? 1;
-      expect(d.status?.readyReplicas, `${name} ready replicas`).toBe(want);
+      // Right after the rollout the controller, now leading, scales api and worker up to their
+      // ScalingPolicy's minReplicas (2): wait until those replicas are Ready too.
+      const d = await waitFor(
+        `${name}: at least 2 replicas, all Ready`,
+        async () => {
+          const dep = await apps.readNamespacedDeployment({ name, namespace: NS });
+          const want = dep.spec?.replicas ?? 1;
+          const status = dep.status;
+          return want >= 2 && status?.readyReplicas === want && status.updatedReplicas === want
+            ? dep
+            : undefined;
+        },
+        240_000,
+      );
       const image = d.spec?.template.spec?.containers[0]?.image ?? "";
       expect(image.startsWith(`${inject("defaultRepo")}/swell:`), image).toBe(true);
     }

@@ -29,3 +29,26 @@ swell_apt_install() {
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# Go for the builds from source (tools/*/build.sh): from PATH, or Go's own installer's
+# /usr/local/go (on PATH only for login shells); the local toolchain only, static binaries.
+swell_use_go() {
+  local label="$1"
+  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+    export PATH="/usr/local/go/bin:$PATH"
+  fi
+  command -v go >/dev/null || {
+    echo "$label: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
+    return 1
+  }
+  export GOTOOLCHAIN=local
+  export CGO_ENABLED=0
+}
+
+# One build at a time per cache folder (two test runs starting together): holds a lock on
+# $1/.lock on file descriptor 9 until the script ends.
+swell_lock_cache() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock 9
+}

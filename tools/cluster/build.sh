@@ -35,21 +35,10 @@ if complete; then
   exit 0
 fi
 
-# Go's own installer puts it in /usr/local/go, on PATH only for login shells.
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null || {
-  echo "cluster build: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
-  exit 1
-}
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-
-# One build process at a time per cache folder (two test runs starting together).
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
+# shellcheck source=tools/ci/env.sh
+source "$here/../ci/env.sh"
+swell_use_go "cluster build" || exit 1
+swell_lock_cache "$dir"
 if complete; then
   echo "$bin"
   exit 0

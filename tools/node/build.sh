@@ -36,23 +36,14 @@ if complete; then
   exit 0
 fi
 
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null || {
-  echo "node build: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
-  exit 1
-}
+# shellcheck source=tools/ci/env.sh
+source "$here/../ci/env.sh"
+swell_use_go "node build" || exit 1
 command -v gcc >/dev/null || {
   echo "node build: 'gcc' not found (the pause program is C): apt-get install gcc libc6-dev" >&2
   exit 1
 }
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
+swell_lock_cache "$dir"
 if complete; then
   echo "$bin"
   exit 0

@@ -1,6 +1,6 @@
 import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { runBuildScript } from "../cluster/binaries.ts";
 import { type ControlPlane, poll, startControlPlane } from "../cluster/control-plane.ts";
 import { freePorts } from "../cluster/net.ts";
@@ -161,23 +161,31 @@ function nodeBinVersion(binDir: string): string {
   return /node-(v[^/]+)\/bin/.exec(binDir)?.[1] ?? "latest";
 }
 
-/** Deletes every pod, so the kubelet stops them (and their mounts) before it stops. */
+/**
+ * Cordons the node and deletes every pod on it, so the kubelet stops them (and unmounts their
+ * volumes) before it stops itself. Their ReplicaSets make new pods, which stay unscheduled.
+ */
 async function drainNode(kubeconfigPath: string, log: (line: string) => void): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  const pods = await core.listPodForAllNamespaces();
-  if (pods.items.length === 0) return;
-  log(`node: stopping ${pods.items.length} pods`);
-  for (const p of pods.items) {
+  await core.patchNode(
+    { name: nodeName, body: { spec: { unschedulable: true } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+  const onNode = async () =>
+    (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` })).items;
+  const pods = await onNode();
+  if (pods.length === 0) return;
+  log(`node: stopping ${pods.length} pods`);
+  for (const p of pods) {
     const { name, namespace } = p.metadata ?? {};
     if (name && namespace) {
       await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 5 }).catch(() => {});
     }
   }
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if ((await core.listPodForAllNamespaces()).items.length === 0) return;
+  while (Date.now() < deadline && (await onNode()).length > 0) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -2,6 +2,8 @@
 // starts the control plane, the node (kubelet, containerd, kube-proxy, CoreDNS), the local
 // registry and the Docker engine, prints how to use them, and on Ctrl-C or SIGTERM stops
 // everything and removes what it made.
+
+import { stopOnSignal } from "../cluster/until-signal.ts";
 import { startRealNode } from "./node.ts";
 
 try {
@@ -15,17 +17,7 @@ The real node is up (${node.nodeName}). In another shell, from the repository:
   skaffold run -p build-host-network --default-repo=${node.defaultRepo}
 
 Logs: ${node.dir}/logs and ${node.controlPlane.dir}/logs. Ctrl-C stops everything.`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${signal}: stopping the node and the control plane`);
-    await node.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  setInterval(() => {}, 1 << 30);
+  stopOnSignal("the node and the control plane", () => node.stop());
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

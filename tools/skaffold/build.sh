@@ -39,17 +39,10 @@ if complete; then
   exit 0
 fi
 
-command -v go >/dev/null || {
-  echo "skaffold build: 'go' not found on PATH; install Go >= 1.26 (https://go.dev/dl/)" >&2
-  exit 1
-}
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-
-# One build at a time per cache folder (two test runs starting together).
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
+# shellcheck source=tools/ci/env.sh
+source "$here/../ci/env.sh"
+swell_use_go "skaffold build" || exit 1
+swell_lock_cache "$dir"
 if complete; then
   echo "$bin"
   exit 0

@@ -23,7 +23,8 @@ FROM base AS prod-deps
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
-# `npm run build`: tsc to dist/, the .ts imports rewritten to .js.
+# `npm run build`: tsc to dist/, the .ts imports rewritten to .js, and the controller's live
+# page (sidecar/controller/ui/static/) copied beside it; uPlot comes with the production deps.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY services services

@@ -1,25 +1,24 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { createApp, KIT_PATHS, parseJsonBody } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { createApp, KIT_PATHS } from "../kit/app.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
 import { requestJson } from "../kit/http-client.ts";
-import { infoHandler, serviceInfo } from "../kit/info.ts";
+import { serviceInfo } from "../kit/info.ts";
 import { ConcurrencyLimiter } from "../kit/limiter.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing } from "../kit/tracing.ts";
-import { submitJob } from "./worker-client.ts";
+import { apiOpenApi } from "./openapi.ts";
+import { addApiRoutes } from "./routes.ts";
 
 /**
- * api: an HTTP sample service, scaled on request rate. `POST /orders` validates an order and
- * submits a job for it to the worker. Each replica has a bounded capacity (API_CONCURRENCY
- * requests at once, API_WORK_MS of simulated work each), so load above it builds latency and
- * more replicas help, even on one machine.
+ * api: an HTTP sample service, scaled on request rate; its routes are in routes.ts. Each
+ * replica has a bounded capacity (API_CONCURRENCY requests at once, API_WORK_MS of simulated
+ * work each), so load above it builds latency and more replicas help, even on one machine.
  */
 const config = loadConfig(
   z.object({
@@ -39,17 +38,6 @@ const logger = createLogger({ name: "api", level: config.LOG_LEVEL });
 const registry = createRegistry();
 const health = new Health();
 
-const limiter = new ConcurrencyLimiter({
-  concurrency: config.API_CONCURRENCY,
-  maxWaiting: config.API_MAX_WAITING,
-});
-/** The replica's bounded capacity: wait for a slot, then do API_WORK_MS of simulated work. */
-const capacity: MiddlewareHandler = (_c, next) =>
-  limiter.run(async () => {
-    await sleep(config.API_WORK_MS);
-    await next();
-  });
-
 const app = createApp({
   logger,
   registry,
@@ -58,27 +46,25 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
-app.get("/", capacity, infoHandler(serviceInfo("api", config, import.meta.dirname)));
-
-const orderBody = z.object({
-  item: z.string().min(1).max(200),
-  quantity: z.number().int().min(1).max(10_000),
-  /** Simulated work for the worker's job; the worker's JOB_COST_MS when absent. */
-  costMs: z.number().min(0).max(60_000).optional(),
-});
-app.post("/orders", capacity, async (c) => {
-  const order = await parseJsonBody(c, orderBody);
-  const job = await submitJob(
-    (url, options) => requestJson(url, options),
-    config.WORKER_URL,
-    { costMs: order.costMs },
-    AbortSignal.timeout(config.WORKER_TIMEOUT),
-  );
-  logger.info({ job_id: job.id, item: order.item, quantity: order.quantity }, "order accepted");
-  return c.json({ jobId: job.id, item: order.item, quantity: order.quantity }, 202);
+const info = serviceInfo("api", config, import.meta.dirname);
+addApiRoutes(app, {
+  logger,
+  info,
+  limiter: new ConcurrencyLimiter({
+    concurrency: config.API_CONCURRENCY,
+    maxWaiting: config.API_MAX_WAITING,
+  }),
+  workMs: config.API_WORK_MS,
+  worker: { url: config.WORKER_URL, timeoutMs: config.WORKER_TIMEOUT, request: requestJson },
 });
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+serveOpenApi(app, apiOpenApi({ version: info.version, maxDelayMs: config.FAULT_MAX_DELAY }));
+
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

@@ -82,9 +82,9 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", async (c, next) => {
     // GET and HEAD carry no body (a fetch Request drops it). Any other request's declared
     // length is checked from the header alone: Hono's bodyLimit reads `c.req.raw.body` first,
-    // which makes the Node adapter build a web Request and stream for every request, and a
-    // small POST measured 2 to 3 times the CPU. Only a chunked body, whose size is known once
-    // read, goes through it.
+    // which makes the Node adapter build a web Request and stream for every request, several
+    // times the CPU of a small POST (BENCHMARKS.md). Only a chunked body, whose size is known
+    // once read, goes through it.
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
@@ -110,7 +110,13 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(body, 200, { "content-type": registry.contentType });
   });
 
-  app.notFound((c) => problems.notFound(`no route for ${c.req.method} ${c.req.path}`).toResponse());
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length > 0 && !methods.includes(c.req.method))
+      return problems.methodNotAllowed(c.req.method, methods).toResponse();
+    return problems.notFound(`no route for ${c.req.method} ${c.req.path}`).toResponse();
+  });
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return err.toResponse();
     if (err instanceof HTTPException && err.status < 500) {
@@ -120,6 +126,44 @@ export function createApp(deps: AppDeps): Hono {
     return problems.internal().toResponse();
   });
   return app;
+}
+
+/**
+ * The methods the app's routes answer a path with (GET brings HEAD, as Hono serves it), so a
+ * known path asked with another method gets 405 and `Allow` rather than 404. Compiled from
+ * `app.routes` when they change; only requests that matched nothing pay for it.
+ */
+function allowedMethods(app: Hono): (path: string) => string[] {
+  let compiled: { method: string; pattern: RegExp }[] = [];
+  let compiledFrom = -1;
+  return (path) => {
+    if (compiledFrom !== app.routes.length) {
+      compiledFrom = app.routes.length;
+      compiled = app.routes
+        .filter((r) => r.method !== "ALL")
+        .map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
+    }
+    const methods = new Set<string>();
+    for (const r of compiled) {
+      if (!r.pattern.test(path)) continue;
+      methods.add(r.method);
+      if (r.method === "GET") methods.add("HEAD");
+    }
+    return [...methods];
+  };
+}
+
+/** `/jobs/:id` → a RegExp matching `/jobs/<one segment>`; `*` matches the rest. */
+function routePattern(path: string): RegExp {
+  const source = path
+    .split("/")
+    .map((segment) => {
+      if (segment.startsWith(":")) return "[^/]+";
+      if (segment === "*") return ".*";
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return new RegExp(`^${source}$`);
 }
 
 /** The route pattern that answered (`/jobs/:id`), not the path, so labels stay few. */

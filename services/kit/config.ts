@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { DEFAULT_SERVER_LIMITS as LIMITS, type ServerLimits } from "./server.ts";
 
 /** The environment as Node gives it: every value a string, or absent. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export type ParseEnvResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+/** A parsed config or command line, or one line per problem. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+export type ParseEnvResult<T> = ParseResult<T>;
 
 /**
  * Validates the environment against a zod object schema whose keys are variable names.
@@ -35,20 +38,40 @@ export interface LoadConfigIo {
   exit?: (code: number) => never;
 }
 
+export interface ConfigExitOptions extends LoadConfigIo {
+  /** Starts each line: `config` for the environment, a tool's name for its arguments. */
+  prefix?: string;
+  /** Printed after the problems (a tool's usage). */
+  usage?: string;
+}
+
 /**
- * `parseEnv` for a program's `main`: returns the config, or prints one line per problem to
- * stderr and exits 2 (no stack trace: a config error is the operator's to fix, not a bug).
+ * How every program stops on bad config or arguments: one `<prefix>: <problem>` line per problem
+ * on stderr, then the usage when given, and exit code 2. No stack trace: a config error is the
+ * operator's to fix, not a bug.
  */
+export function exitOnConfigProblems(
+  problems: readonly string[],
+  options: ConfigExitOptions = {},
+): never {
+  const writeError = options.writeError ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const line of problems) writeError(`${options.prefix ?? "config"}: ${line}`);
+  if (options.usage !== undefined) writeError(options.usage);
+  return (options.exit ?? process.exit)(2);
+}
+
+/** The parsed value, or its problems printed and exit 2 (`exitOnConfigProblems`). */
+export function configOrExit<T>(result: ParseResult<T>, options: ConfigExitOptions = {}): T {
+  return result.ok ? result.value : exitOnConfigProblems(result.problems, options);
+}
+
+/** `parseEnv` for a program's `main`: returns the config, or prints its problems and exits 2. */
 export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: Env = process.env,
   io: LoadConfigIo = {},
 ): z.output<S> {
-  const result = parseEnv(schema, env);
-  if (result.ok) return result.value;
-  const writeError = io.writeError ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const line of result.problems) writeError(`config: ${line}`);
-  return (io.exit ?? process.exit)(2);
+  return configOrExit(parseEnv(schema, env), io);
 }
 
 /** A variable parsed from its string by `parse`; `expected` reads "expected <expected>". */
@@ -135,4 +158,32 @@ export const httpServerEnv = {
   SHUTDOWN_TIMEOUT: envVars.durationMs().default(20_000),
   /** Largest request body accepted; larger answers 413. */
   MAX_BODY_BYTES: envVars.positiveInt().default(1_048_576),
+  // Bounds on what a slow or greedy client can hold (docs/reliability.md): see serverLimits().
+  /** A client must send its request's headers within this (slow headers: Slowloris). */
+  HTTP_HEADERS_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.headersTimeoutMs),
+  /** …and the whole request, body included, within this (slow bodies). */
+  HTTP_REQUEST_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.requestTimeoutMs),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT: envVars.durationMs(3_600_000).default(LIMITS.keepAliveTimeoutMs),
+  /** Request line and headers larger than this answer 431. */
+  HTTP_MAX_HEADER_BYTES: envVars.positiveInt(1_048_576).default(LIMITS.maxHeaderBytes),
+  /** Open connections beyond this are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: envVars.positiveInt(1_000_000).default(LIMITS.maxConnections),
 };
+
+/** The server limits of `httpServerEnv`, as `listen` takes them. */
+export function serverLimits(config: {
+  HTTP_HEADERS_TIMEOUT: number;
+  HTTP_REQUEST_TIMEOUT: number;
+  HTTP_KEEP_ALIVE_TIMEOUT: number;
+  HTTP_MAX_HEADER_BYTES: number;
+  HTTP_MAX_CONNECTIONS: number;
+}): ServerLimits {
+  return {
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT,
+    maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
+  };
+}

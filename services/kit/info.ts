@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Handler } from "hono";
+import { z } from "zod";
+import type { OperationSpec } from "./openapi.ts";
 
 export interface ServiceInfo {
   name: string;
@@ -41,4 +43,27 @@ export function serviceInfo(
 export function infoHandler(info: ServiceInfo, now: () => number = Date.now): Handler {
   const startedAt = now();
   return (c) => c.json({ ...info, uptime_seconds: Math.round((now() - startedAt) / 100) / 10 });
+}
+
+/** `GET /` as an OpenAPI operation; `extra` adds responses (e.g. a capacity limit's 503). */
+export function infoOperation(extra: OperationSpec["responses"] = {}): OperationSpec {
+  return {
+    method: "get",
+    path: "/",
+    operationId: "info",
+    summary: "who answered: name, version, pod, hostname, uptime",
+    responses: {
+      "200": {
+        description: "the service",
+        schema: z.object({
+          name: z.string(),
+          version: z.string(),
+          pod: z.string(),
+          hostname: z.string(),
+          uptime_seconds: z.number().min(0),
+        }),
+      },
+      ...extra,
+    },
+  };
 }

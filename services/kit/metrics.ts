@@ -84,7 +84,7 @@ export class ArrivalRate {
 
 export type HttpLabels = "method" | "route" | "code";
 
-/** The HTTP metrics of DESIGN.md, registered on `registry`. */
+/** The HTTP metrics every service exposes (README.md, Services), registered on `registry`. */
 export interface HttpMetrics {
   requestsTotal: Counter<HttpLabels>;
   requestDuration: Histogram<HttpLabels>;

@@ -72,6 +72,11 @@ export const problems = {
   badRequest: (detail: string, extensions?: Record<string, unknown>) =>
     new HttpProblem(400, detail, { extensions }),
   notFound: (detail = "no such resource") => new HttpProblem(404, detail),
+  /** 405 with Allow: the path exists, but not for this method. */
+  methodNotAllowed: (method: string, allowed: readonly string[]) =>
+    new HttpProblem(405, `${method} is not allowed here; use ${allowed.join(", ")}`, {
+      headers: { allow: allowed.join(", ") },
+    }),
   payloadTooLarge: (maxBytes: number) =>
     new HttpProblem(413, `request body is larger than ${maxBytes} bytes`),
   /** 429 with Retry-After (whole seconds, at least 1). */

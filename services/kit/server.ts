@@ -24,25 +24,62 @@ export interface RunningServer {
   closeAllConnections(): void;
 }
 
+/** What one client can hold of a server; docs/reliability.md has the measured effect of each. */
+export interface ServerLimits {
+  /** Headers must arrive within this (Node answers 408 and closes otherwise). */
+  headersTimeoutMs: number;
+  /** The whole request must arrive within this. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Request line plus headers; larger answers 431. */
+  maxHeaderBytes: number;
+  /** Connections beyond this are closed as they arrive. */
+  maxConnections: number;
+}
+
+/** The limits of `httpServerEnv`'s defaults. */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
+  maxHeaderBytes: 16_384,
+  maxConnections: 10_000,
+};
+
 /** Serves `app` on host:port; rejects when the port cannot be bound (e.g. EADDRINUSE). */
 export async function listen(
   app: FetchApp,
-  options: { host: string; port: number },
+  options: { host: string; port: number; limits?: ServerLimits },
 ): Promise<RunningServer> {
   const handle = getRequestListener(app.fetch as never);
   const active = new Set<http.ServerResponse>();
   let closing: Promise<void> | undefined;
-  const server = http.createServer((req, res) => {
-    // While closing, answer with `Connection: close` so keep-alive clients let go.
-    if (closing) res.shouldKeepAlive = false;
-    active.add(res);
-    res.on("close", () => {
-      active.delete(res);
-      // A connection that just went idle would otherwise keep close() waiting.
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
-    void handle(req, res);
-  });
+  const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
+  // Node checks the two timeouts on a sweep of every connection; its default sweep (30 s)
+  // would let a slow client hold on far past them. Node also wants headers ≤ request.
+  const requestTimeout = limits.requestTimeoutMs;
+  const headersTimeout = Math.min(limits.headersTimeoutMs, requestTimeout);
+  const server = http.createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)),
+    },
+    (req, res) => {
+      // While closing, answer with `Connection: close` so keep-alive clients let go.
+      if (closing) res.shouldKeepAlive = false;
+      active.add(res);
+      res.on("close", () => {
+        active.delete(res);
+        // A connection that just went idle would otherwise keep close() waiting.
+        if (closing) setImmediate(() => server.closeIdleConnections());
+      });
+      void handle(req, res);
+    },
+  );
+  server.maxConnections = limits.maxConnections;
   server.listen(options.port, options.host);
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;

@@ -1,25 +1,24 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { createApp, KIT_PATHS, parseJsonBody } from "../kit/app.ts";
-import { envVars, httpServerEnv, loadConfig } from "../kit/config.ts";
+import { createApp, KIT_PATHS } from "../kit/app.ts";
+import { envVars, httpServerEnv, loadConfig, serverLimits } from "../kit/config.ts";
 import { faultEnv, registerFaults } from "../kit/faults.ts";
 import { Health } from "../kit/health.ts";
-import { infoHandler, serviceInfo } from "../kit/info.ts";
+import { serviceInfo } from "../kit/info.ts";
 import { createLogger } from "../kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../kit/metrics.ts";
-import { problems } from "../kit/problem.ts";
+import { serveOpenApi } from "../kit/openapi.ts";
 import { listen } from "../kit/server.ts";
 import { createShutdown } from "../kit/shutdown.ts";
 import { startTracing } from "../kit/tracing.ts";
 import { WorkQueue } from "../kit/work-queue.ts";
+import { workerOpenApi } from "./openapi.ts";
+import { addWorkerRoutes, type Job, MAX_COST_MS, runJob } from "./routes.ts";
 
 /**
- * worker: a queue-backed sample service, scaled on queue length. `POST /jobs` queues a job
- * (simulated work: a timer of costMs), a pool of WORKER_CONCURRENCY works the queue, and
- * `GET /jobs/{id}` tells a job's state. Jobs arriving faster than they finish grow the queue.
+ * worker: a queue-backed sample service, scaled on queue length; its routes are in routes.ts.
+ * A pool of WORKER_CONCURRENCY works a queue of QUEUE_CAPACITY jobs (simulated work: a timer
+ * of costMs). Jobs arriving faster than they finish grow the queue.
  */
-const MAX_COST_MS = 60_000;
-
 const config = loadConfig(
   z.object({
     ...httpServerEnv,
@@ -36,10 +35,10 @@ const logger = createLogger({ name: "worker", level: config.LOG_LEVEL });
 const registry = createRegistry();
 const health = new Health();
 
-const queue = new WorkQueue<{ costMs: number }>({
+const queue = new WorkQueue<Job>({
   capacity: config.QUEUE_CAPACITY,
   concurrency: config.WORKER_CONCURRENCY,
-  run: (job, signal) => sleep(job.costMs, undefined, { signal }),
+  run: runJob,
   registry,
   onSettled: (job) =>
     logger.debug({ job_id: job.id, state: job.state, duration_ms: job.durationMs }, "job finished"),
@@ -53,28 +52,20 @@ const app = createApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
-app.get("/", infoHandler(serviceInfo("worker", config, import.meta.dirname)));
-
-const jobBody = z.object({ costMs: z.number().min(0).max(MAX_COST_MS).optional() });
-app.post("/jobs", async (c) => {
-  const body = await parseJsonBody(c, jobBody);
-  const result = queue.submit({ costMs: body.costMs ?? config.JOB_COST_MS });
-  if (result.ok) return c.json({ id: result.id }, 202, { location: `/jobs/${result.id}` });
-  if (result.reason === "full") {
-    throw problems.tooManyRequests(
-      `the queue is full (${queue.capacity} jobs waiting)`,
-      queue.retryAfterSeconds(),
-    );
-  }
-  throw problems.serviceUnavailable("shutting down; not taking new jobs", 1);
-});
-app.get("/jobs/:id", (c) => {
-  const job = queue.get(c.req.param("id"));
-  if (!job) throw problems.notFound(`no job ${c.req.param("id")}`);
-  return c.json(job);
+const info = serviceInfo("worker", config, import.meta.dirname);
+addWorkerRoutes(app, {
+  info,
+  queue,
+  defaultCostMs: config.JOB_COST_MS,
 });
 
-const server = await listen(app, { host: config.HOST, port: config.PORT }).catch((err) => {
+serveOpenApi(app, workerOpenApi({ version: info.version, maxDelayMs: config.FAULT_MAX_DELAY }));
+
+const server = await listen(app, {
+  host: config.HOST,
+  port: config.PORT,
+  limits: serverLimits(config),
+}).catch((err) => {
   logger.fatal({ err }, "cannot listen");
   process.exit(1);
 });

@@ -25,8 +25,6 @@ export class Agent {
   readonly #deps: AgentDeps;
   readonly #now: () => number;
   #state: AgentState = INITIAL_STATE;
-  /** When a scrape last finished (liveness: the loop is turning). */
-  lastTickAt: number | undefined;
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
@@ -68,7 +66,6 @@ export class Agent {
     const before = this.#state;
     const out = step(before, result, this.#deps.params);
     this.#state = out.state;
-    this.lastTickAt = this.#now();
     metrics.observed(result.app, out.derived?.signals ?? {});
 
     if (before.lastApp !== result.app) {

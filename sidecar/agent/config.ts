@@ -31,16 +31,6 @@ export const DEFAULT_SIGNAL_SELECTORS: Readonly<Record<SignalName, string>> = {
   eventLoopLagSeconds: "nodejs_eventloop_lag_p99_seconds",
 };
 
-/** The environment variable that names each signal's selectors. */
-export const SIGNAL_ENV: Readonly<Record<SignalName, string>> = {
-  requestRate: "SWELL_METRIC_REQUEST_RATE",
-  queueLength: "SWELL_METRIC_QUEUE_LENGTH",
-  inFlight: "SWELL_METRIC_IN_FLIGHT",
-  completionRate: "SWELL_METRIC_COMPLETION_RATE",
-  rejectRate: "SWELL_METRIC_REJECT_RATE",
-  eventLoopLagSeconds: "SWELL_METRIC_EVENT_LOOP_LAG",
-};
-
 const selectors = () =>
   z.string().transform((raw, ctx): Selector[] => {
     const parsed = parseSelectors(raw);

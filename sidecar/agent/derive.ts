@@ -113,11 +113,15 @@ export function baselineIndex(
   return n - 2;
 }
 
-/** Drops snapshots older than `keepMs` before the newest. */
+/**
+ * Drops snapshots older than `keepMs` before the newest, and any stamped after it: the wall
+ * clock stepped back (NTP), and kept they would make every window start in the future (a report
+ * the controller refuses) until the clock caught up with them, an hour for an hour's step.
+ */
 export function prune(history: readonly Snapshot[], keepMs: number): Snapshot[] {
   const newest = history.at(-1);
   if (!newest) return [];
-  return history.filter((s) => newest.at - s.at <= keepMs);
+  return history.filter((s) => newest.at - s.at <= keepMs && s.at <= newest.at);
 }
 
 function pickSelector(

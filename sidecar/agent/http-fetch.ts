@@ -17,8 +17,8 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * fetch's shape over node:http, with keep-alive. The agent runs in every pod, and fetch
- * (undici, with its WebAssembly HTTP parser) costs about 15 MiB of RSS there that node:http,
- * already loaded for the agent's own server, does not (BENCHMARKS.md, agent cost).
+ * (undici, with its WebAssembly HTTP parser) costs RSS there that node:http, already loaded
+ * for the agent's own server, does not (measured in BENCHMARKS.md, agent cost).
  */
 export function httpFetch(): HttpFetch {
   // Free sockets close after 4 s: under the 5 s keep-alive timeout of a Node server, so a

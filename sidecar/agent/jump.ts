@@ -50,6 +50,9 @@ export interface ReportTiming {
 export function reportReason(t: ReportTiming): ReportReason | undefined {
   if (t.lastReportAt === undefined) return "first";
   const since = t.now - t.lastReportAt;
+  // The wall clock stepped back: waiting for it to pass the last report again would silence
+  // the agent for as long as the step (an hour for an hour).
+  if (since < 0) return "interval";
   // A little early still counts as on time, or a report interval equal to the scrape interval
   // would skip every other scrape when one runs a millisecond fast.
   if (since >= t.intervalMs * 0.9) return "interval";

@@ -1,6 +1,7 @@
 // The per-pod agent: scrapes its app's metrics, derives load signals, reports to the controller.
 // Dev: `npx tsx sidecar/agent/main.ts`; built: `node dist/sidecar/agent/main.js`.
 import { createApp } from "../../services/kit/app.ts";
+import { configOrExit } from "../../services/kit/config.ts";
 import { Health } from "../../services/kit/health.ts";
 import { createLogger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, createRegistry } from "../../services/kit/metrics.ts";
@@ -15,12 +16,7 @@ import { scraper } from "./scrape.ts";
 import { LatestSender } from "./sender.ts";
 import { fileToken, staticToken, type TokenSource } from "./token.ts";
 
-const parsed = parseAgentConfig(process.env);
-if (!parsed.ok) {
-  for (const line of parsed.problems) process.stderr.write(`config: ${line}\n`);
-  process.exit(2);
-}
-const config = parsed.value;
+const config = configOrExit(parseAgentConfig(process.env));
 const logger = createLogger({ name: "swell-agent", level: config.logLevel });
 const registry = createRegistry();
 const metrics = createAgentMetrics(registry);

@@ -2,6 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Report } from "../protocol/report.ts";
 import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 
+/** The longest Retry-After the sender waits by default; a longer one is read as this. */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
 /** A report before the sender numbers it: seq is given when it is first sent. */
 export type Unsequenced = Omit<Report, "seq">;
 
@@ -35,6 +38,8 @@ export interface SenderOptions {
   latest?: () => Unsequenced | undefined;
   random?: () => number;
   events?: SenderEvents;
+  /** The longest Retry-After waited; MAX_RETRY_AFTER_MS by default. */
+  maxRetryAfterMs?: number;
 }
 
 /**
@@ -49,6 +54,7 @@ export class LatestSender {
   readonly #random: () => number;
   readonly #events: SenderEvents;
   readonly #latest: () => Unsequenced | undefined;
+  readonly #maxRetryAfterMs: number;
   #nextSeq: number;
   #pending: Unsequenced | undefined;
   #wake: (() => void) | undefined;
@@ -60,6 +66,7 @@ export class LatestSender {
     this.#events = options.events ?? {};
     this.#latest = options.latest ?? (() => undefined);
     this.#nextSeq = options.firstSeq;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
   }
 
   /** Queues `report` for sending, replacing any report still waiting. Never blocks. */
@@ -79,8 +86,10 @@ export class LatestSender {
       for (let attempt = 0; ; attempt++) {
         const outcome = await this.#attempt(report, signal);
         if (outcome.kind !== "retry" || signal.aborted) break;
+        // Retry-After is honoured up to a bound: a controller whose clock jumped, or a bad
+        // proxy, must not silence the agent for an hour.
         const delay = Math.max(
-          outcome.retryAfterMs ?? 0,
+          Math.min(outcome.retryAfterMs ?? 0, this.#maxRetryAfterMs),
           backoffDelay(attempt, this.#random(), this.#backoff),
         );
         try {

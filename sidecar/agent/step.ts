@@ -68,7 +68,14 @@ export function step(state: AgentState, scrape: ScrapeResult, p: StepParams): St
       app: "unreachable",
       signals: {},
     };
-    return decide(state, { ...state, history: [], latest }, scrape.at, "unreachable", false, p);
+    return withReportIfDue(
+      state,
+      { ...state, history: [], latest },
+      scrape.at,
+      "unreachable",
+      false,
+      p,
+    );
   }
   const { snapshot } = scrape;
   const history = prune([...state.history, snapshot], p.longWindowMs + p.slackMs);
@@ -89,7 +96,7 @@ export function step(state: AgentState, scrape: ScrapeResult, p: StepParams): St
     app: scrape.app,
     signals: short.signals,
   };
-  const result = decide(
+  const result = withReportIfDue(
     state,
     { ...state, history, latest },
     snapshot.at,
@@ -100,7 +107,8 @@ export function step(state: AgentState, scrape: ScrapeResult, p: StepParams): St
   return { ...result, derived: short, ...(jumped ? { jumped } : {}) };
 }
 
-function decide(
+/** The next state, with the report when one is due (interval, jump or app-state change). */
+function withReportIfDue(
   before: AgentState,
   after: AgentState,
   now: number,

@@ -6,7 +6,7 @@ import { REPORTS_PATH, Report } from "../protocol/report.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import type { Controller, Outcome } from "./controller.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import type { Workload } from "./workload.ts";
+import { DECISIONS_KEPT, type DecisionRecord, type Workload } from "./workload.ts";
 
 export interface ApiDeps {
   controller: Controller;
@@ -27,7 +27,14 @@ export const PrescaleBody = z.strictObject({
   reason: z.string().min(1).max(256),
 });
 
-/** Adds the controller's API (DESIGN.md, "Controller API") to an app made by the kit. */
+export const DecisionsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(DECISIONS_KEPT).default(DECISIONS_KEPT),
+});
+
+/** The prescale route, which a cluster's controller guards and forwards like reports. */
+export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+
+/** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
   const { controller, auth, limiter, clock } = deps;
 
@@ -77,13 +84,36 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     });
   });
 
-  app.post("/v1/workloads/:namespace/:name/prescale", async (c) => {
+  // Why it has the replicas it has: each decision with its reason, the rule that limited it and
+  // what each stage of the policy proposed. Newest first.
+  app.get("/v1/workloads/:namespace/:name/decisions", (c) => {
+    const { namespace, name } = c.req.param();
+    const limit = DecisionsQuery.safeParse(c.req.query());
+    if (!limit.success) {
+      throw problems.badRequest(
+        limit.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      );
+    }
+    const w = controller.workload(namespace, name);
+    if (!w) throw problems.notFound(`no ScalingPolicy targets ${namespace}/${name}`);
+    return c.json({
+      namespace: w.namespace,
+      name: w.policy.spec.targetRef.name,
+      policy: w.policy.metadata.name,
+      mode: w.policy.spec.mode,
+      decisions: w.decisions.newest(limit.data.limit).map(decisionView),
+    });
+  });
+
+  app.post(PRESCALE_PATH, async (c) => {
     await authenticate(c.req.header("authorization"));
     const body = await parseJsonBody(c, PrescaleBody);
     const { namespace, name } = c.req.param();
     check(controller.prescale(namespace, name, body));
     const decision = await controller.decideNow(namespace, name);
-    return c.json({ accepted: true, decision }, 202);
+    // Times as in every other answer of the API: ISO 8601, not epoch ms.
+    const shown = decision && { ...decision, at: new Date(decision.at).toISOString() };
+    return c.json({ accepted: true, decision: shown }, 202);
   });
 }
 
@@ -119,8 +149,11 @@ export function view(w: Workload, now: number, decisions: number) {
     floors: w.floors
       .filter((f) => f.expiresAt > now)
       .map((f) => ({ ...f, expiresAt: new Date(f.expiresAt).toISOString() })),
-    decisions: w.decisions
-      .newest(decisions)
-      .map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+    decisions: w.decisions.newest(decisions).map(decisionView),
   };
+}
+
+/** A decision as the API and the live page show it: times as ISO strings. */
+export function decisionView(d: DecisionRecord) {
+  return { ...d, at: new Date(d.at).toISOString() };
 }

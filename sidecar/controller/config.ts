@@ -1,7 +1,21 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { z } from "zod";
-import { envVars, httpServerEnv } from "../../services/kit/config.ts";
+import {
+  type Env,
+  envVars,
+  httpServerEnv,
+  type LogLevel,
+  type ParseEnvResult,
+  parseEnv,
+  serverLimits,
+} from "../../services/kit/config.ts";
+import type { ServerLimits } from "../../services/kit/server.ts";
 
+/**
+ * The controller's environment. What each variable means, and its default, is documented once,
+ * in docs/controller.md (and docs/kubernetes.md for the kubernetes backend).
+ */
 export const controllerEnv = z
   .object({
     ...httpServerEnv,
@@ -10,46 +24,27 @@ export const controllerEnv = z
     MAX_BODY_BYTES: envVars.positiveInt(1_048_576).default(16 * 1024),
     SHUTDOWN_DELAY: envVars.durationMs().default(1000),
     SHUTDOWN_TIMEOUT: envVars.durationMs().default(5000),
-    /** Shared bearer token for agents (local mode). Generated and printed when unset. */
     SWELL_TOKEN: envVars.string().optional(),
-    /** YAML file with ScalingPolicy documents. */
     SWELL_POLICIES: envVars.string().default("swell.local.yaml"),
-    /**
-     * Where scale changes go: `memory` only remembers them (try the API, benchmarks);
-     * `kubernetes` writes the targets' /scale, with policies from ScalingPolicy objects.
-     */
     SWELL_BACKEND: z.enum(["memory", "kubernetes"]).default("memory"),
-    /** This instance's name, shown as the leader identity (kubernetes: POD_NAME comes first). */
     SWELL_IDENTITY: envVars.string().optional(),
-    // --- kubernetes backend (docs/kubernetes.md) ---
-    /** From the downward API: the pod's name (identity), namespace (the Lease's) and IP. */
+    // The kubernetes backend's.
     POD_NAME: envVars.string().optional(),
     POD_NAMESPACE: envVars.string().optional(),
     POD_IP: envVars.host().optional(),
-    /** Where followers forward reports to this instance; default http://$POD_IP:$PORT. */
     SWELL_ADVERTISE_URL: envVars.httpUrl().optional(),
-    /** Watch ScalingPolicies and HPAs in this namespace only; every namespace when unset. */
     SWELL_WATCH_NAMESPACE: envVars.string().optional(),
     SWELL_LEASE_NAME: envVars.string().default("swell-controller"),
-    /** The Lease's namespace; default POD_NAMESPACE, else the in-cluster namespace, else default. */
     SWELL_LEASE_NAMESPACE: envVars.string().optional(),
-    /** client-go's leader election timings. */
     SWELL_LEASE_DURATION: envVars.durationMs(3_600_000).default(15_000),
     SWELL_RENEW_DEADLINE: envVars.durationMs(3_600_000).default(10_000),
     SWELL_RETRY_PERIOD: envVars.durationMs(3_600_000).default(2_000),
-    /** The audience of the agents' projected ServiceAccount tokens. */
     SWELL_TOKEN_AUDIENCE: envVars.string().default("swell"),
-    /** How long a TokenReview verdict, and a pod's workload, are reused. */
     SWELL_TOKEN_CACHE_TTL: envVars.durationMs(600_000).default(30_000),
-    /** How long a follower waits for the leader's answer to a forwarded report. */
     SWELL_FORWARD_TIMEOUT: envVars.durationMs(60_000).default(2_000),
-    /** A pod silent for longer is left out of the aggregate (not read as zero load). */
     SWELL_POD_TTL: envVars.durationMs().default(5000),
-    /** Every workload is decided on at least this often. */
     SWELL_TICK: envVars.durationMs().default(1000),
-    /** Reports whose window ended longer ago are refused as stale. */
     SWELL_REPORT_MAX_AGE: envVars.durationMs().default(30_000),
-    /** Reports a second one pod may send (bursts of twice that). */
     SWELL_REPORTS_PER_POD_PER_SECOND: envVars.positiveInt(1000).default(20),
   })
   .superRefine((c, ctx) => {
@@ -70,10 +65,115 @@ export const controllerEnv = z
       });
     }
   });
-export type ControllerConfig = z.output<typeof controllerEnv>;
+export type ControllerEnv = z.output<typeof controllerEnv>;
+
+/** The Kubernetes backend's settings (docs/kubernetes.md). */
+export interface KubernetesConfig {
+  /** Where followers forward reports to this instance, when it can be reached. */
+  advertiseUrl: string | undefined;
+  /** Watch policies and HPAs in this namespace only; every namespace when undefined. */
+  watchNamespace: string | undefined;
+  lease: {
+    name: string;
+    /** undefined: the pod's own namespace (in-cluster), else `default`. */
+    namespace: string | undefined;
+    durationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  tokenAudience: string;
+  tokenCacheTtlMs: number;
+  forwardTimeoutMs: number;
+}
+
+export interface ControllerConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  /** What one client can hold of the server (HTTP_* variables; docs/reliability.md). */
+  limits: ServerLimits;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** This instance's name: the Lease holder and the API's `identity`. */
+  identity: string;
+  /** The memory backend's: the policies file and the agents' shared token (when set). */
+  policiesFile: string;
+  token: string | undefined;
+  /** Set for the kubernetes backend, undefined for the memory backend. */
+  kubernetes: KubernetesConfig | undefined;
+  podTtlMs: number;
+  tickMs: number;
+  reportMaxAgeMs: number;
+  reportsPerPodPerSecond: number;
+}
+
+/**
+ * The controller's config from the environment, typed and named for the code that uses it.
+ * Pure but for the default identity (this machine's host name). Problems are one line each,
+ * naming the variable.
+ */
+export function parseControllerConfig(
+  env: Env,
+  defaults: { hostname: () => string } = { hostname },
+): ParseEnvResult<ControllerConfig> {
+  const parsed = parseEnv(controllerEnv, env);
+  if (!parsed.ok) return parsed;
+  const v = parsed.value;
+  const kubernetes = v.SWELL_BACKEND === "kubernetes";
+  // In a cluster the pod's name comes first: it is what the Lease and Events show.
+  const identity =
+    (kubernetes ? (v.POD_NAME ?? v.SWELL_IDENTITY) : v.SWELL_IDENTITY) ?? defaults.hostname();
+  return {
+    ok: true,
+    value: {
+      host: v.HOST,
+      port: v.PORT,
+      logLevel: v.LOG_LEVEL,
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      limits: serverLimits(v),
+      shutdownDelayMs: v.SHUTDOWN_DELAY,
+      shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+      identity,
+      policiesFile: v.SWELL_POLICIES,
+      token: v.SWELL_TOKEN,
+      kubernetes: kubernetes
+        ? {
+            advertiseUrl:
+              v.SWELL_ADVERTISE_URL?.href.replace(/\/$/, "") ??
+              // Port 0 (any free port) cannot be advertised before the server has bound one.
+              (v.POD_IP && v.PORT !== 0 ? `http://${urlHost(v.POD_IP)}:${v.PORT}` : undefined),
+            watchNamespace: v.SWELL_WATCH_NAMESPACE,
+            lease: {
+              name: v.SWELL_LEASE_NAME,
+              namespace: v.SWELL_LEASE_NAMESPACE ?? v.POD_NAMESPACE,
+              durationMs: v.SWELL_LEASE_DURATION,
+              renewDeadlineMs: v.SWELL_RENEW_DEADLINE,
+              retryPeriodMs: v.SWELL_RETRY_PERIOD,
+            },
+            tokenAudience: v.SWELL_TOKEN_AUDIENCE,
+            tokenCacheTtlMs: v.SWELL_TOKEN_CACHE_TTL,
+            forwardTimeoutMs: v.SWELL_FORWARD_TIMEOUT,
+          }
+        : undefined,
+      podTtlMs: v.SWELL_POD_TTL,
+      tickMs: v.SWELL_TICK,
+      reportMaxAgeMs: v.SWELL_REPORT_MAX_AGE,
+      reportsPerPodPerSecond: v.SWELL_REPORTS_PER_POD_PER_SECOND,
+    },
+  };
+}
+
+/** An IPv6 address in a URL goes in brackets. */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
 
 /** The token agents must send: configured, or a new random one the operator is shown once. */
-export function resolveToken(config: ControllerConfig): { token: string; generated: boolean } {
-  if (config.SWELL_TOKEN) return { token: config.SWELL_TOKEN, generated: false };
+export function resolveToken(config: { token: string | undefined }): {
+  token: string;
+  generated: boolean;
+} {
+  if (config.token) return { token: config.token, generated: false };
   return { token: randomBytes(24).toString("base64url"), generated: true };
 }

@@ -42,6 +42,14 @@ export interface ControllerDeps {
 export type Refusal = { status: 404 | 409 | 422; title: string; detail: string };
 export type Outcome = { ok: true } | ({ ok: false } & Refusal);
 
+/** Told of every decision as it is made (the live page); see Controller.watch. */
+export interface DecisionWatcher {
+  /** `logged`: the record was added to the decision log (a change, not a repeated hold). */
+  decided(w: Workload, record: DecisionRecord, logged: boolean): void;
+  /** The controller stopped deciding: end what follows it (open event streams). */
+  stopped(): void;
+}
+
 export interface PrescaleRequest {
   replicas: number;
   ttlSeconds: number;
@@ -62,6 +70,7 @@ export class Controller {
   readonly #dirty = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #lastRun = new Map<string, number>();
+  readonly #watchers = new Set<DecisionWatcher>();
   #ticker: NodeJS.Timeout | undefined;
 
   constructor(
@@ -182,6 +191,14 @@ export class Controller {
     clearInterval(this.#ticker);
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    for (const watcher of this.#watchers) watcher.stopped();
+    this.#watchers.clear();
+  }
+
+  /** Calls `watcher` after every decision until it unsubscribes (the returned function). */
+  watch(watcher: DecisionWatcher): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
   }
 
   /** Decides now for one workload and waits for it (tests, the API after a prescale). */
@@ -199,13 +216,27 @@ export class Controller {
     this.#deps.metrics.forget(key);
   }
 
+  /**
+   * The wall clock stepped back (NTP) past the workload's history. Points and policy windows
+   * stamped "in the future" would count as current until the clock caught up (an hour for an
+   * hour), so they go, as after a restart; pods heard from "later" count from now, so one that
+   * went silent still expires after the pod TTL.
+   */
+  #clockSteppedBack(w: Workload, now: number, stepMs: number): void {
+    this.#deps.log.warn({ workload: w.key, step_ms: stepMs }, "wall clock stepped back");
+    w.history = w.history.filter((p) => p.t <= now);
+    w.policyState = undefined;
+    for (const pod of w.pods.values()) pod.receivedAt = Math.min(pod.receivedAt, now);
+  }
+
   #request(w: Workload): void {
     if (this.#running.has(w.key) || this.#timers.has(w.key)) {
       this.#dirty.add(w.key);
       return;
     }
     const since = this.#deps.clock() - (this.#lastRun.get(w.key) ?? 0);
-    const wait = Math.max(0, this.options.minDecisionIntervalMs - since);
+    // since < 0: the wall clock stepped back; waiting for it to catch up could take an hour.
+    const wait = since < 0 ? 0 : Math.max(0, this.options.minDecisionIntervalMs - since);
     this.#timers.set(
       w.key,
       setTimeout(() => {
@@ -240,8 +271,11 @@ export class Controller {
       log.warn({ err, target: describeTarget(target) }, "cannot read scale");
       return;
     }
+    const newest = w.history.at(-1);
+    if (newest && newest.t > now) this.#clockSteppedBack(w, now, newest.t - now);
     const agg = aggregate(w.pods.values(), now, this.options.podTtlMs);
     w.lastAggregate = agg;
+    metrics.observeInputs(w.key, w.policy.spec, agg);
     this.#expirePods(w, now);
     // All ready replicas: the policy brackets those that did not report (new or silent).
     const ready = w.scale.readyReplicas;
@@ -269,6 +303,8 @@ export class Controller {
       desiredReplicas: d.desiredReplicas,
       reason: d.reason,
       limitedBy: d.limitedBy,
+      recommendation: d.recommendation,
+      stages: d.stages,
       panic: d.panic,
       dryRun: d.dryRun,
       applied: false,
@@ -299,17 +335,16 @@ export class Controller {
     metrics.observeDecision(w.key, record);
     // Keep the log readable: a steady "hold" is recorded once, not once a tick.
     const last = w.decisions.last;
-    if (
+    const logged =
       !last ||
       change ||
-      record.error ||
+      record.error !== undefined ||
       last.desiredReplicas !== record.desiredReplicas ||
       last.currentReplicas !== record.currentReplicas ||
       last.limitedBy !== record.limitedBy ||
-      last.panic !== record.panic
-    ) {
-      w.decisions.push(record);
-    }
+      last.panic !== record.panic;
+    if (logged) w.decisions.push(record);
+    for (const watcher of this.#watchers) watcher.decided(w, record, logged);
   }
 
   /** Forget pods silent for much longer than the TTL, so memory follows the live pod set. */

@@ -15,7 +15,10 @@ export class RateLimiter {
   /** Takes a token for `key`; returns 0 when allowed, else seconds until one is free. */
   take(key: string, now: number): number {
     const b = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#rate);
+    // A clock stepped back is no time passed: read as negative, it would leave the bucket in
+    // debt (and the pod refused) for as long as the step.
+    const elapsed = Math.max(0, now - b.at);
+    b.tokens = Math.min(this.#burst, b.tokens + (elapsed / 1000) * this.#rate);
     b.at = now;
     this.#buckets.set(key, b);
     if (this.#buckets.size > 100_000) this.#prune(now);
@@ -29,7 +32,9 @@ export class RateLimiter {
   /** Drops full buckets (idle pods) so memory follows the live pod set. */
   #prune(now: number): void {
     for (const [k, b] of this.#buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.#rate >= this.#burst) this.#buckets.delete(k);
+      if (b.tokens + (Math.max(0, now - b.at) / 1000) * this.#rate >= this.#burst) {
+        this.#buckets.delete(k);
+      }
     }
   }
 }

@@ -1,8 +1,10 @@
 import type { Hono } from "hono";
 import { createApp } from "../../services/kit/app.ts";
 import { Health } from "../../services/kit/health.ts";
+import { packageVersion } from "../../services/kit/info.ts";
 import type { Logger } from "../../services/kit/logger.ts";
 import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
+import { serveOpenApi } from "../../services/kit/openapi.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { REPORTS_PATH, type Report } from "../protocol/report.ts";
@@ -13,21 +15,88 @@ import type { ControllerConfig } from "./config.ts";
 import { Controller } from "./controller.ts";
 import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
+import { controllerOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { LiveFeed } from "./ui/feed.ts";
+import { registerLivePage } from "./ui/routes.ts";
 
-export interface RunControllerDeps {
-  config: ControllerConfig;
+// The steps a controller program takes, in order: createController, createControllerApp,
+// addControllerApi, serveController. main.ts calls them one by one, with the Kubernetes parts
+// between them; buildController and runController chain them for programs that add nothing.
+
+export interface CoreDeps {
+  config: Pick<ControllerConfig, "podTtlMs" | "tickMs" | "reportMaxAgeMs">;
   policies: ScalingPolicy[];
   backend: ScaleBackend;
   leader: LeaderElector;
-  auth: Authenticator;
   logger: Logger;
   registry: Registry;
   clock?: () => number;
+}
+
+/** The controller's core, deciding through the policy and applying through the backend. */
+export function createController(deps: CoreDeps): Controller {
+  const { config } = deps;
+  return new Controller(
+    deps.policies,
+    {
+      backend: deps.backend,
+      leader: deps.leader,
+      metrics: createControllerMetrics(deps.registry),
+      clock: deps.clock ?? Date.now,
+      log: deps.logger,
+    },
+    { podTtlMs: config.podTtlMs, tickMs: config.tickMs, maxAgeMs: config.reportMaxAgeMs },
+  );
+}
+
+/** The kit's app for the controller (probes, metrics, problems), before the API's routes. */
+export function createControllerApp(deps: {
+  config: Pick<ControllerConfig, "maxBodyBytes">;
+  logger: Logger;
+  registry: Registry;
+}): { app: Hono; health: Health } {
+  const health = new Health();
+  const app = createApp({
+    logger: deps.logger,
+    registry: deps.registry,
+    metrics: createHttpMetrics(deps.registry),
+    health,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    // Every pod reports every second: an accepted report is routine; a refused one is logged.
+    routinePaths: new Set([REPORTS_PATH]),
+  });
+  return { app, health };
+}
+
+export interface ApiWiring {
+  config: Pick<ControllerConfig, "reportsPerPodPerSecond">;
+  controller: Controller;
+  auth: Authenticator;
+  clock?: () => number;
   /** For a pod principal: may this pod report for that workload? (Kubernetes mode.) */
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
-  /** Adds to the app before the API's routes (e.g. a middleware that forwards to the leader). */
-  beforeApi?: (app: Hono, controller: Controller) => void;
+}
+
+/** Adds the controller's API to the app, with its per-pod rate limit, the live page and the API's OpenAPI document. */
+export function addControllerApi(app: Hono, deps: ApiWiring): void {
+  const perPod = deps.config.reportsPerPodPerSecond;
+  registerControllerApi(app, {
+    controller: deps.controller,
+    auth: deps.auth,
+    limiter: new RateLimiter(perPod, 2 * perPod),
+    clock: deps.clock ?? Date.now,
+    ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
+  });
+  // The live page at / and its event stream, following this controller's decisions.
+  registerLivePage(app, {
+    controller: deps.controller,
+    feed: new LiveFeed().follow(deps.controller),
+    maxStreams: 64,
+    keepAliveMs: 15_000,
+    maxQueued: 1_000,
+  });
+  serveOpenApi(app, controllerOpenApi(packageVersion(import.meta.dirname)));
 }
 
 export interface RunningController {
@@ -38,66 +107,28 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
-/** The controller and its HTTP app, built from explicit parts; nothing listens or ticks yet. */
-export function buildController(deps: RunControllerDeps): {
+/** Serves the app, starts deciding, and turns ready. */
+export async function serveController(deps: {
+  config: Pick<ControllerConfig, "host" | "port"> & Partial<Pick<ControllerConfig, "limits">>;
   controller: Controller;
   app: Hono;
   health: Health;
-} {
-  const { config, logger, registry } = deps;
-  const clock = deps.clock ?? Date.now;
-  const health = new Health();
-  const controller = new Controller(
-    deps.policies,
-    {
-      backend: deps.backend,
-      leader: deps.leader,
-      metrics: createControllerMetrics(registry),
-      clock,
-      log: logger,
-    },
-    {
-      podTtlMs: config.SWELL_POD_TTL,
-      tickMs: config.SWELL_TICK,
-      maxAgeMs: config.SWELL_REPORT_MAX_AGE,
-    },
-  );
-  const app = createApp({
-    logger,
-    registry,
-    metrics: createHttpMetrics(registry),
-    health,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    // Every pod reports every second: an accepted report is routine; a refused one is logged.
-    routinePaths: new Set([REPORTS_PATH]),
-  });
-  const perPod = config.SWELL_REPORTS_PER_POD_PER_SECOND;
-  const limiter = new RateLimiter(perPod, 2 * perPod);
-  deps.beforeApi?.(app, controller);
-  registerControllerApi(app, {
-    controller,
-    auth: deps.auth,
-    limiter,
-    clock,
-    ...(deps.mayReport ? { mayReport: deps.mayReport } : {}),
-  });
-  return { controller, app, health };
-}
-
-/** Builds the controller and its HTTP API, then starts serving and deciding. */
-export async function runController(deps: RunControllerDeps): Promise<RunningController> {
-  const { controller, app, health } = buildController(deps);
-  const { config, logger } = deps;
-  const server = await listen(app, { host: config.HOST, port: config.PORT });
+  logger: Logger;
+  /** For the start-up line. */
+  backendName: string;
+}): Promise<RunningController> {
+  const { controller, health } = deps;
+  const { host, port, limits } = deps.config;
+  const server = await listen(deps.app, { host, port, ...(limits ? { limits } : {}) });
   const ticking = new AbortController();
   controller.start(ticking.signal);
   health.markReady();
-  logger.info(
+  deps.logger.info(
     {
       url: server.url,
-      backend: deps.backend.name,
+      backend: deps.backendName,
       workloads: controller.workloads().map((w) => w.key),
-      identity: deps.leader.identity,
+      identity: controller.leader.identity,
     },
     "controller listening",
   );
@@ -111,4 +142,36 @@ export async function runController(deps: RunControllerDeps): Promise<RunningCon
       await server.close();
     },
   };
+}
+
+export type BuildControllerDeps = CoreDeps &
+  Omit<ApiWiring, "controller" | "config"> & {
+    config: CoreDeps["config"] & Pick<ControllerConfig, "maxBodyBytes" | "reportsPerPodPerSecond">;
+  };
+
+/** The three building steps at once, for programs with nothing to add between them. */
+export function buildController(deps: BuildControllerDeps): {
+  controller: Controller;
+  app: Hono;
+  health: Health;
+} {
+  const controller = createController(deps);
+  const { app, health } = createControllerApp(deps);
+  addControllerApi(app, { ...deps, controller });
+  return { controller, app, health };
+}
+
+/** `buildController`, then `serveController`: the local stack's controller. */
+export async function runController(
+  deps: BuildControllerDeps & {
+    config: Pick<ControllerConfig, "host" | "port"> & Partial<Pick<ControllerConfig, "limits">>;
+  },
+): Promise<RunningController> {
+  const built = buildController(deps);
+  return serveController({
+    ...built,
+    config: deps.config,
+    logger: deps.logger,
+    backendName: deps.backend.name,
+  });
 }

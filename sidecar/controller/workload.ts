@@ -1,4 +1,4 @@
-import type { AggregatedPoint, PolicyState, PrescaleFloor } from "../policy/index.ts";
+import type { AggregatedPoint, PolicyState, PrescaleFloor, StageResult } from "../policy/index.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import type { Aggregate, PodReport } from "./aggregate.ts";
 import type { ScaleStatus, ScaleTarget } from "./backend.ts";
@@ -12,6 +12,10 @@ export interface DecisionRecord {
   desiredReplicas: number;
   reason: string;
   limitedBy?: string | undefined;
+  /** What the metrics asked for, before stabilization, rate policies, panic and floors. */
+  recommendation?: number | undefined;
+  /** What each stage of the policy proposed, in order (recommend, backlog, stabilize, ...). */
+  stages: StageResult[];
   panic: boolean;
   dryRun: boolean;
   /** Whether this decision was written to the backend (leader, enforce mode, a change). */
@@ -20,7 +24,7 @@ export interface DecisionRecord {
   leader: string | undefined;
 }
 
-const DECISIONS_KEPT = 50;
+export const DECISIONS_KEPT = 50;
 
 /** Everything the controller knows of one scaled workload. Mutated only by the Controller. */
 export class Workload {

@@ -2,8 +2,16 @@
 
 import { fmt } from "./format.ts";
 import { forecast, lookaheadSeconds } from "./lookahead.ts";
+import { toleranceText, withTolerance } from "./recommend.ts";
 import { totals } from "./series.ts";
-import type { AggregatedPoint, DecideInput, ScaleEvent, ServiceRate } from "./types.ts";
+import type {
+  AggregatedPoint,
+  DecideInput,
+  PolicyState,
+  ScaleEvent,
+  ServiceRate,
+  StageOutcome,
+} from "./types.ts";
 
 /** Window the backlog rule reads arrivals and completions over. */
 export const BACKLOG_RATE_WINDOW_MS = 5_000;
@@ -120,4 +128,27 @@ export function backlogReplicas(
     ...(rate.measured ? { measured: rate.measured } : {}),
     text: `backlog ${fmt(queue.v)} queued (${fmt(atLanding)} expected in ${cold}s) + ${fmt(arrivals)}/s arriving${rising}, drained in ${drain}s at ${fmt(perPod)}/s per pod = ${fmt(raw)}, no scale-down until drained`,
   };
+}
+
+/**
+ * The backlog stage: the recommendation, raised while a queue drains. Its extra is not demand:
+ * decide() does not record it for the stabilization windows, and panic does not hold it.
+ */
+export function backlogStage(
+  input: DecideInput,
+  ready: number,
+  recommended: number,
+  state: PolicyState,
+): StageOutcome {
+  const current = input.currentReplicas;
+  if (!input.policy.backlog)
+    return { replicas: recommended, notes: [], idle: "off in this policy" };
+  const backlog = backlogReplicas(input, ready, state.scaleEvents, state.serviceRate);
+  if (!backlog) return { replicas: recommended, notes: [], idle: "no backlog to drain" };
+  if (backlog.measured) state.serviceRate = backlog.measured;
+  const t = withTolerance(backlog.raw, current, input.policy);
+  const notes = [`${backlog.text} → ${toleranceText(t, current)}`];
+  return t.replicas > recommended
+    ? { replicas: t.replicas, limitedBy: "backlog", notes }
+    : { replicas: recommended, notes };
 }

@@ -5,8 +5,14 @@
  * twin) as documented at
  * https://kubernetes.io/docs/concepts/workloads/autoscaling/horizontal-pod-autoscale/#configurable-scaling-behavior
  */
-import type { ScalingRules } from "../protocol/policy.ts";
-import type { LimitedBy, ScaleEvent, TimedRecommendation } from "./types.ts";
+import type { ScalingPolicySpec, ScalingRules } from "../protocol/policy.ts";
+import type {
+  LimitedBy,
+  PolicyState,
+  ScaleEvent,
+  StageOutcome,
+  TimedRecommendation,
+} from "./types.ts";
 
 export interface Stabilized {
   replicas: number;
@@ -154,4 +160,70 @@ export function longestPeriodMs(up: ScalingRules, down: ScalingRules): number {
   let s = 0;
   for (const p of [...up.policies, ...down.policies]) s = Math.max(s, p.periodSeconds);
   return s * 1000;
+}
+
+/**
+ * The stabilize stage: `proposed` (the recommendation, plus the backlog's extra) held back by the
+ * windows; then `recommendation` alone is recorded for later windows.
+ */
+export function stabilizeStage(
+  policy: ScalingPolicySpec,
+  proposed: number,
+  recommendation: number,
+  current: number,
+  state: PolicyState,
+  now: number,
+): StageOutcome {
+  const { scaleUp: up, scaleDown: down } = policy.behavior;
+  const st = stabilize(state.recommendations, proposed, current, up, down, now);
+  state.recommendations.push({ t: now, replicas: recommendation });
+  if (st.heldBy) {
+    const [window, which] =
+      st.heldBy === "scaleDown" ? [down, "highest"] : ([up, "lowest"] as const);
+    return {
+      replicas: st.replicas,
+      limitedBy: "stabilization",
+      notes: [
+        `${st.heldBy} stabilization (${window.stabilizationWindowSeconds}s) holds the ${which} recent recommendation, ${st.replicas}`,
+      ],
+    };
+  }
+  return { replicas: st.replicas, notes: [], idle: "no recent recommendation holds it back" };
+}
+
+/** The rateLimit stage: the rate policies, then minReplicas/maxReplicas. */
+export function rateLimitStage(
+  policy: ScalingPolicySpec,
+  proposed: number,
+  current: number,
+  events: readonly ScaleEvent[],
+  now: number,
+): StageOutcome {
+  const { scaleUp: up, scaleDown: down } = policy.behavior;
+  const rl = limitRate(
+    proposed,
+    current,
+    events,
+    up,
+    down,
+    policy.minReplicas,
+    policy.maxReplicas,
+    now,
+  );
+  if (!rl.limitedBy)
+    return { replicas: rl.replicas, notes: [], idle: "within the rate policies and bounds" };
+  const what =
+    rl.limitedBy === "maxReplicas" || rl.limitedBy === "minReplicas"
+      ? `${rl.limitedBy} ${rl.bound}`
+      : rl.limitedBy.endsWith("disabled")
+        ? `${rl.limitedBy.split(".")[0]} is Disabled`
+        : `${rl.limitedBy} (${describePolicies(rl.limitedBy.startsWith("scaleUp") ? up : down)}) allow ${rl.bound} now`;
+  return { replicas: rl.replicas, limitedBy: rl.limitedBy, notes: [`limited by ${what}`] };
+}
+
+function describePolicies(rules: ScalingRules): string {
+  const ps = rules.policies.map(
+    (p) => `${p.value}${p.type === "Percent" ? "%" : " pods"}/${p.periodSeconds}s`,
+  );
+  return `${ps.join(", ")}; ${rules.selectPolicy}`;
 }

@@ -1,6 +1,6 @@
 /** Prescale floors: API floors that expire, and daily schedules (UTC). */
 import type { PrescaleSchedule } from "../protocol/policy.ts";
-import type { PrescaleFloor } from "./types.ts";
+import type { PrescaleFloor, StageOutcome } from "./types.ts";
 
 export interface ActiveFloor {
   replicas: number;
@@ -56,4 +56,25 @@ export function activeFloor(
     }
   }
   return best;
+}
+
+/** The floors stage: the highest floor in force raises the size, up to maxReplicas. */
+export function floorStage(
+  floor: ActiveFloor | undefined,
+  proposed: number,
+  maxReplicas: number,
+): StageOutcome {
+  if (!floor) return { replicas: proposed, notes: [], idle: "no floor in force" };
+  if (proposed >= maxReplicas)
+    return { replicas: proposed, notes: [], idle: `${floor.reason}: already at maxReplicas` };
+  if (floor.replicas <= proposed)
+    return { replicas: proposed, notes: [], idle: `${floor.reason}: not above ${proposed}` };
+  const replicas = Math.min(floor.replicas, maxReplicas);
+  return {
+    replicas,
+    limitedBy: "floor",
+    notes: [
+      `${floor.reason} raises it to ${replicas}${replicas < floor.replicas ? ` (maxReplicas ${maxReplicas})` : ""}`,
+    ],
+  };
 }

@@ -8,4 +8,6 @@ export type {
   LimitedBy,
   PolicyState,
   PrescaleFloor,
+  StageName,
+  StageResult,
 } from "./types.ts";

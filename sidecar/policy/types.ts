@@ -85,10 +85,46 @@ export type LimitedBy =
   | "tolerance"
   | "panic"
   | "backlog"
+  | "drain"
   | "floor"
   | "noData"
   | "missingMetric"
   | "scaledToZero";
+
+/**
+ * The stages of a decision, in the order they run: bounds (only when the target is outside
+ * [min, max] or scaled to 0), recommend, backlog, stabilize, then panic or rateLimit (panic is
+ * present when the policy has it; rateLimit when not panicking), floors.
+ */
+export type StageName =
+  | "bounds"
+  | "recommend"
+  | "backlog"
+  | "stabilize"
+  | "panic"
+  | "rateLimit"
+  | "floors";
+
+/** What one stage proposed: plain JSON, as the decisions API serves it. */
+export interface StageResult {
+  stage: StageName;
+  /** the size this stage hands on */
+  replicas: number;
+  /** set when this stage moved the size or held it back */
+  limitedBy?: LimitedBy;
+  /** for a person: the stage's numbers, or what it saw when it changed nothing */
+  note: string;
+}
+
+/** What a stage found, before decide() names it: the size it hands on, what limited it, its notes. */
+export interface StageOutcome {
+  replicas: number;
+  limitedBy?: LimitedBy;
+  /** parts of the decision's reason; empty when the stage changed nothing worth saying */
+  notes: string[];
+  /** the stage's note when `notes` is empty: what it saw (kept out of the reason) */
+  idle?: string;
+}
 
 export interface Decision {
   desiredReplicas: number;
@@ -102,4 +138,6 @@ export interface Decision {
   state: PolicyState;
   /** The metric-based recommendation before stabilization, rate policies, panic and floors. */
   recommendation?: number;
+  /** Each stage's proposal, in order; the last one's `replicas` is `desiredReplicas`. */
+  stages: StageResult[];
 }

@@ -85,6 +85,12 @@ const Backlog = z.strictObject({
   drainSeconds: positive("drainSeconds"),
 });
 
+// Reads the queueLength and completionRate signals (whether or not they are metrics[]).
+const Drain = z.strictObject({
+  /** No scale-down while the queue holds more than this many seconds of work (queue ÷ completions). */
+  queueSeconds: positive("queueSeconds").default(0.2),
+});
+
 // Sizes for the demand expected `coldStartSeconds` ahead.
 const Lookahead = z.strictObject({
   /** Window of the trend: a least-squares slope over each half, both significantly rising. */
@@ -133,6 +139,7 @@ const specShape = z.strictObject({
     .default({ scaleUp: ScaleUpRules.parse({}), scaleDown: ScaleDownRules.parse({}) }),
   panic: Panic.optional(),
   backlog: Backlog.optional(),
+  drain: Drain.optional(),
   lookahead: Lookahead.optional(),
   prescale: z.strictObject({ schedules: z.array(Schedule).max(50).default([]) }).default({
     schedules: [],

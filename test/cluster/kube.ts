@@ -9,6 +9,7 @@ import {
   type V1TokenReviewStatus,
 } from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { waitFor as waitUntil } from "../support/wait.ts";
 
 /** Path of the admin kubeconfig of the cluster under test (also for child processes). */
 export function kubeconfigPath(): string {
@@ -45,31 +46,13 @@ export async function createTestNamespace(
   };
 }
 
-/**
- * Polls check every 200 ms until it returns a value other than undefined or false, and
- * resolves with it; an exception counts as "not yet". Fails after timeoutMs naming what it
- * waited for and what it saw last.
- */
-export async function waitFor<T>(
+/** The tests' waitFor, checking the API server every 200 ms, for at most a minute by default. */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
   timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-      last = "not yet";
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return waitUntil(what, check, { timeoutMs, everyMs: 200 });
 }
 
 export interface TokenRequestOptions {

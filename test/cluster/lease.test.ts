@@ -1,8 +1,9 @@
-// The Lease elector in-process against the real kube-apiserver: the release on stop must win
+// The elector on a Lease in-process against the real kube-apiserver: the release on stop must win
 // over a renewal still in flight (a race CI once caught in controller-leader.test.ts).
 import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LeaseElector } from "../../sidecar/controller/kubernetes/lease.ts";
+import { Elector } from "../../sidecar/controller/elector.ts";
+import { LeaseLock } from "../../sidecar/controller/kubernetes/lease.ts";
 import { adminKubeConfig, createTestNamespace } from "./kube.ts";
 
 let kc: KubeConfig;
@@ -17,11 +18,11 @@ beforeAll(async () => {
 afterAll(() => remove?.());
 
 const elector = (identity: string) =>
-  new LeaseElector(kc, {
-    namespace: ns,
-    name: "race",
+  new Elector({
+    lock: new LeaseLock(kc, { namespace: ns, name: "race" }),
     identity,
-    url: () => `http://${identity}.test`,
+    url: `http://${identity}.test`,
+    clock: Date.now,
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 60_000,
@@ -32,7 +33,7 @@ const holder = async () =>
   (await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: "race", namespace: ns }))
     .spec?.holderIdentity ?? "";
 
-describe("LeaseElector.stop", () => {
+describe("Elector.stop on a Lease", () => {
   // The stop lands at a different point of the renewal each round: before its read, between
   // its read and its write, after its write.
   it.each(Array.from({ length: 12 }, (_, i) => i))(

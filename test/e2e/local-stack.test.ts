@@ -1,57 +1,30 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLoad } from "../../tools/load/run.ts";
-import { freePort } from "../../tools/local/ports.ts";
+import {
+  type LocalStack,
+  startLocalStack,
+  type WorkloadView,
+  workerSpike,
+  workloadView,
+} from "./stack.ts";
 
 // The whole local loop as a person runs it: `npm start` (tools/local/main.ts) as a real process,
 // real service and agent processes per replica, real sockets and signals.
 
 const MARK = `swell-e2e-${randomUUID()}`;
-let stack: ChildProcess;
-let output = "";
+let stack: LocalStack;
 let logDir: string;
 let controller: string;
 let worker: string;
 /** Jobs the worker accepted (202) during the spike; each must finish by the time all stop. */
 let accepted = 0;
 
-interface View {
-  currentReplicas: number | null;
-  readyReplicas: number | null;
-  desiredReplicas: number | null;
-}
-
-async function view(name: string): Promise<View> {
-  const res = await fetch(`${controller}/v1/workloads/default/${name}`, {
-    signal: AbortSignal.timeout(1000),
-  });
-  return (await res.json()) as View;
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}\n--- stack output ---\n${output}`,
-  );
-}
+const view = (name: string) => workloadView(controller, name);
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
+  stack.until(what, timeoutMs, probe);
 
 /** Processes (besides this test) that carry this run's marker in their environment. */
 function leftovers(): number[] {
@@ -68,24 +41,8 @@ function leftovers(): number[] {
 }
 
 beforeAll(async () => {
-  const [cp, ap, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-  controller = `http://127.0.0.1:${cp}`;
-  worker = `http://127.0.0.1:${wp}`;
-  logDir = mkdtempSync(path.join(tmpdir(), "swell-e2e-"));
-  stack = spawn(process.execPath, ["tools/local/main.ts"], {
-    env: {
-      ...process.env,
-      SWELL_E2E_MARK: MARK,
-      CONTROLLER_PORT: String(cp),
-      API_PORT: String(ap),
-      WORKER_PORT: String(wp),
-      SWELL_LOG_DIR: logDir,
-      SWELL_TOKEN: "e2e-token",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  stack.stdout?.on("data", (b) => (output += b));
-  stack.stderr?.on("data", (b) => (output += b));
+  stack = await startLocalStack({ SWELL_E2E_MARK: MARK });
+  ({ controller, worker, logDir } = stack);
   await until("worker and api ready", 30_000, async () => {
     const [w, a] = await Promise.all([view("worker"), view("api")]);
     return w.readyReplicas === 1 && a.readyReplicas === 1 ? true : undefined;
@@ -93,14 +50,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    stack.kill("SIGKILL");
+  if (stack && stack.proc.exitCode === null) {
+    stack.proc.kill("SIGKILL");
   }
 });
 
 describe("local stack (npm start)", () => {
   it("scales the worker up within 3 s of a spike, back down after it, with no 5xx and no job lost", async () => {
-    const samples: { t: number; v: View }[] = [];
+    const samples: { t: number; v: WorkloadView }[] = [];
     const watching = new AbortController();
     const start = performance.now();
     const watcher = (async () => {
@@ -112,17 +69,7 @@ describe("local stack (npm start)", () => {
       }
     })();
 
-    const stats = await runLoad({
-      target: new URL("/jobs", worker),
-      method: "POST",
-      body: JSON.stringify({ costMs: 200 }),
-      profile: "constant",
-      rps: 100,
-      durationS: 8,
-      timeoutMs: 20_000,
-      maxInFlight: 5000,
-      signal: new AbortController().signal,
-    });
+    const stats = await workerSpike(worker);
     const t = stats.totals();
     accepted = t.ok;
     expect(t.sent).toBeGreaterThanOrEqual(790);
@@ -156,11 +103,8 @@ describe("local stack (npm start)", () => {
   }, 120_000);
 
   it("stops gracefully on SIGINT: every accepted job finished, no process left behind", async () => {
-    stack.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) =>
-      stack.once("exit", (c) => resolve(c)),
-    );
-    expect(code, output).toBe(0);
+    const code = await stack.stop(60_000);
+    expect(code, stack.output()).toBe(0);
     await until("no leftover processes", 10_000, async () =>
       leftovers().length === 0 ? true : undefined,
     );

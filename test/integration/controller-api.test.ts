@@ -3,32 +3,22 @@ import { Writable } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseEnv } from "../../services/kit/config.ts";
 import { createLogger } from "../../services/kit/logger.ts";
 import { createRegistry } from "../../services/kit/metrics.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
-import { controllerEnv } from "../../sidecar/controller/config.ts";
+import { parseControllerConfig } from "../../sidecar/controller/config.ts";
 import type { Controller } from "../../sidecar/controller/controller.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { memoryBackend } from "../../sidecar/controller/memory-backend.ts";
 import { parsePolicies } from "../../sidecar/controller/policies.ts";
 import { buildController } from "../../sidecar/controller/run.ts";
+import { workerPolicyYaml } from "../unit/controller/fixtures.ts";
 
 const TOKEN = "test-token-123";
-const POLICY = `
-apiVersion: scaling.swell.dev/v1alpha1
-kind: ScalingPolicy
-metadata: { name: worker, namespace: default }
-spec:
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
-  minReplicas: 1
-  maxReplicas: 10
-  metrics: [{ name: requestRate, averageValue: 10 }]
-  behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }
-`;
+const POLICY = workerPolicyYaml();
 
 function setup(now: { t: number }, replicas = 1) {
-  const cfg = parseEnv(controllerEnv, { SWELL_TOKEN: TOKEN });
+  const cfg = parseControllerConfig({ SWELL_TOKEN: TOKEN });
   if (!cfg.ok) throw new Error(cfg.problems.join("\n"));
   const policies = parsePolicies(POLICY, "test.yaml");
   if (!policies.ok) throw new Error(policies.problems.join("\n"));
@@ -281,6 +271,7 @@ describe("controller API", () => {
       .send({ replicas: 7, ttlSeconds: 60, reason: "launch at noon" })
       .expect(202);
     expect(res.body.decision.desiredReplicas).toBe(7);
+    expect(res.body.decision.at).toBe(new Date(now.t).toISOString());
     const during = await request(s.server).get("/v1/workloads/default/worker").expect(200);
     expect(during.body.floors).toHaveLength(1);
     now.t += 61_000;

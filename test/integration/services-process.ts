@@ -23,11 +23,25 @@ export interface ServiceProcess {
 }
 
 /** Spawns the service and resolves once it logged "listening" (with its URL). */
-export async function startService(
+export function startService(
   name: "api" | "worker",
   env: Record<string, string> = {},
 ): Promise<ServiceProcess> {
-  const proc = spawnService(name, { HOST: "127.0.0.1", PORT: "0", SHUTDOWN_DELAY: "0", ...env });
+  return startProgram(name, `services/${name}/main.ts`, "listening", env);
+}
+
+/** The controller (memory backend unless env says otherwise), once it logged its URL. */
+export function startController(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startProgram("controller", "sidecar/controller/main.ts", "controller listening", env);
+}
+
+async function startProgram(
+  name: string,
+  entry: string,
+  listeningMsg: string,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const proc = spawnEntry(entry, { HOST: "127.0.0.1", PORT: "0", SHUTDOWN_DELAY: "0", ...env });
   const lines: LogLine[] = [];
   let stderr = "";
   const waiters = new Set<() => void>();
@@ -81,7 +95,7 @@ export async function startService(
       check();
     });
 
-  const listening = await waitForLine((l) => l.msg === "listening", 30_000);
+  const listening = await waitForLine((l) => l.msg === listeningMsg, 30_000);
   return {
     proc,
     url: String(listening.url),
@@ -100,7 +114,11 @@ export async function startService(
 
 /** The bare process, for tests about start-up (config errors). */
 export function spawnService(name: "api" | "worker", env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", `services/${name}/main.ts`], {
+  return spawnEntry(`services/${name}/main.ts`, env);
+}
+
+function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

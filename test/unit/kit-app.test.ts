@@ -100,6 +100,26 @@ describe("errors are problem+json", () => {
     expect(res.body.detail).toBe("no route for GET /nope");
   });
 
+  it.each([
+    { method: "delete", path: "/items", allow: "POST" },
+    { method: "post", path: "/items/7", allow: "GET, HEAD" },
+    { method: "put", path: "/healthz", allow: "GET, HEAD" },
+  ] as const)(
+    "405 with Allow for $method $path (the path exists for other methods)",
+    async ({ method, path, allow }) => {
+      const res = await request(ctx.server)[method](path);
+      expectProblem(res, 405);
+      expect(res.headers.allow).toBe(allow);
+    },
+  );
+
+  it.each(["/items/7/extra", "/healthz/"])(
+    "404, not 405, for %s (no route has that shape)",
+    async (path) => {
+      expectProblem(await request(ctx.server).post(path), 404);
+    },
+  );
+
   it("500 without internals, logged with the error", async () => {
     const res = await request(ctx.server).get("/boom");
     expectProblem(res, 500);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  configOrExit,
   envVars,
+  exitOnConfigProblems,
   httpServerEnv,
   loadConfig,
   parseDurationMs,
@@ -85,6 +87,41 @@ describe("loadConfig", () => {
       'config: PORT: expected an integer 0..65535, got "abc"',
       "config: WORKER_URL: required, not set",
     ]);
+  });
+});
+
+describe("exitOnConfigProblems and configOrExit", () => {
+  const exit = (code: number): never => {
+    throw new Error(`exit ${code}`);
+  };
+
+  it("print each problem with the prefix, then the usage, and exit 2", () => {
+    const lines: string[] = [];
+    const writeError = (l: string) => lines.push(l);
+    expect(() =>
+      exitOnConfigProblems(["--rps: expected a number", "--body: expected JSON"], {
+        prefix: "load",
+        usage: "usage: npm run load -- …",
+        writeError,
+        exit,
+      }),
+    ).toThrow("exit 2");
+    expect(lines).toEqual([
+      "load: --rps: expected a number",
+      "load: --body: expected JSON",
+      "usage: npm run load -- …",
+    ]);
+  });
+
+  it("configOrExit passes a good result through and stops on a bad one", () => {
+    const lines: string[] = [];
+    const writeError = (l: string) => lines.push(l);
+    expect(configOrExit({ ok: true, value: 7 }, { writeError, exit })).toBe(7);
+    expect(lines).toEqual([]);
+    expect(() => configOrExit({ ok: false, problems: ["X: bad"] }, { writeError, exit })).toThrow(
+      "exit 2",
+    );
+    expect(lines).toEqual(["config: X: bad"]);
   });
 });
 

@@ -63,7 +63,7 @@ describe("ArrivalRate", () => {
 });
 
 describe("createHttpMetrics", () => {
-  it("exposes the DESIGN.md names and the default process metrics", async () => {
+  it("exposes the documented names and the default process metrics", async () => {
     const registry = createRegistry();
     createHttpMetrics(registry);
     const text = await registry.metrics();

@@ -34,7 +34,7 @@ describe("parseLoadArgs", () => {
         " ",
       ),
     );
-    expect(r.ok && { ...r.args, target: r.args.target.href }).toMatchObject({
+    expect(r.ok && { ...r.value, target: r.value.target.href }).toMatchObject({
       target: "http://127.0.0.1:8081/jobs",
       method: "POST",
       profile: "spike",

@@ -277,6 +277,51 @@ describe("bounds", () => {
   });
 });
 
+describe("drain hold", () => {
+  // 200/s arriving on 10 pods that could carry 50 at 100 per pod: the windows allow 2 now
+  const p = policy({
+    drain: { queueSeconds: 0.2 },
+    behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+  });
+  it.each([
+    [
+      "a queue of 0.5 s of work holds the size",
+      { queueLength: 100, completionRate: 200 },
+      10,
+      "drain",
+    ],
+    ["0.2 s of work or less does not", { queueLength: 40, completionRate: 200 }, 2, undefined],
+    ["no queue does not", { queueLength: 0, completionRate: 200 }, 2, undefined],
+    ["a queue with nothing completed holds", { queueLength: 5, completionRate: 0 }, 10, "drain"],
+    ["without completionRate it cannot tell, and does not", { queueLength: 100 }, 2, undefined],
+  ] as const)("%s", (_name, signals, expected, by) => {
+    const d = run(p, steady({ requestRate: 200, ...signals }, 10), 10);
+    expect(d.desiredReplicas).toBe(expected);
+    expect(d.limitedBy).toBe(by);
+    if (by) expect(d.reason).toContain("drain: no scale-down to 2 while");
+  });
+
+  it("never raises the size, and is off without `drain`", () => {
+    const up = run(
+      p,
+      steady({ requestRate: 2000, queueLength: 900, completionRate: 1000 }, 10),
+      10,
+    );
+    expect(up.desiredReplicas).toBe(20);
+    const off = policy({ behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+    const d = run(off, steady({ requestRate: 200, queueLength: 100, completionRate: 200 }, 10), 10);
+    expect(d.desiredReplicas).toBe(2);
+  });
+
+  it("a queue last reported 6 s ago (older than staleAfterSeconds) does not hold", () => {
+    const history = [
+      ...steady({ requestRate: 200, queueLength: 100, completionRate: 200 }, 10, 54, NOW - 6000),
+      ...steady({ requestRate: 200, completionRate: 200 }, 10, 6),
+    ];
+    expect(run(p, history, 10).desiredReplicas).toBe(2);
+  });
+});
+
 describe("backlog", () => {
   const p = policy({
     metrics: [{ name: "requestRate", averageValue: 10 }],
@@ -549,6 +594,106 @@ describe("dryRun", () => {
     expect(d).toMatchObject({ desiredReplicas: 8, dryRun: true });
     expect(d.state.scaleEvents).toEqual([]);
     expect(d.reason).toContain("dryRun");
+  });
+});
+
+describe("stages", () => {
+  const surge = [
+    ...steady({ requestRate: 1000 }, 10, 54, NOW - 6000),
+    ...steady({ requestRate: 5000 }, 10, 6),
+  ];
+  it.each([
+    [
+      "a plain HPA policy",
+      policy(),
+      steady({ requestRate: 2000 }, 10),
+      10,
+      [
+        ["recommend", 20, undefined],
+        ["backlog", 20, undefined],
+        ["stabilize", 20, undefined],
+        ["rateLimit", 20, undefined],
+        ["floors", 20, undefined],
+      ],
+    ],
+    [
+      "a rate policy limits the step up",
+      policy(),
+      steady({ requestRate: 5000 }, 10),
+      10,
+      [
+        ["recommend", 50, undefined],
+        ["backlog", 50, undefined],
+        ["stabilize", 50, undefined],
+        ["rateLimit", 20, "scaleUp.policies"],
+        ["floors", 20, undefined],
+      ],
+    ],
+    [
+      "panic takes the place of the rate policies",
+      policy({ panic: {}, windowSeconds: 60 }),
+      surge,
+      10,
+      [
+        // the 60 s time-weighted average is 1356/s: 14
+        ["recommend", 14, undefined],
+        ["backlog", 14, undefined],
+        ["stabilize", 14, undefined],
+        ["panic", 50, "panic"],
+        ["floors", 50, undefined],
+      ],
+    ],
+    [
+      "the scale-down window holds",
+      policy(),
+      steady({ requestRate: 500 }, 10),
+      10,
+      [
+        ["recommend", 5, undefined],
+        ["backlog", 5, undefined],
+        ["stabilize", 10, "stabilization"],
+        ["rateLimit", 10, undefined],
+        ["floors", 10, undefined],
+      ],
+    ],
+    [
+      "a target above maxReplicas goes to bounds, then floors",
+      policy(),
+      steady({ requestRate: 500 }, 120),
+      120,
+      [
+        ["bounds", 100, "maxReplicas"],
+        ["floors", 100, undefined],
+      ],
+    ],
+    [
+      "no data holds at recommend",
+      policy(),
+      [],
+      10,
+      [
+        ["recommend", 10, "noData"],
+        ["floors", 10, undefined],
+      ],
+    ],
+  ] as const)("%s", (_name, p, history, current, expected) => {
+    const d = decide({
+      policy: p,
+      history,
+      currentReplicas: current,
+      readyReplicas: current,
+      state: { recommendations: [{ t: NOW - 1000, replicas: current }], scaleEvents: [] },
+      now: NOW,
+    });
+    expect(d.stages.map((s) => [s.stage, s.replicas, s.limitedBy])).toEqual(expected);
+  });
+
+  it("every stage says what it saw; only those that acted are in the reason", () => {
+    const d = run(policy(), steady({ requestRate: 2000 }, 10), 10);
+    expect(d.stages.find((s) => s.stage === "backlog")?.note).toBe("off in this policy");
+    expect(d.stages.find((s) => s.stage === "floors")?.note).toBe("no floor in force");
+    expect(d.reason).not.toContain("no floor in force");
+    expect(d.stages[0]?.note).toContain("requestRate 2000");
   });
 });
 

@@ -47,6 +47,9 @@ const policyArb = fc
     backlog: fc.option(fc.record({ drainSeconds: fc.integer({ min: 1, max: 60 }) }), {
       nil: undefined,
     }),
+    drain: fc.option(fc.record({ queueSeconds: fc.double({ min: 0.01, max: 5, noNaN: true }) }), {
+      nil: undefined,
+    }),
     weighted: fc.boolean(),
     dryRun: fc.boolean(),
   })
@@ -77,6 +80,7 @@ const policyArb = fc
       },
       panic: r.panic,
       lookahead: r.lookahead,
+      drain: r.drain,
       coldStartSeconds: r.coldStartSeconds,
       backlog: r.backlog,
       mode: r.dryRun ? "dryRun" : "enforce",
@@ -219,6 +223,29 @@ describe("decide() invariants", () => {
         });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("names its stages in the documented order, each handing its size on to the next", () => {
+    const order = ["bounds", "recommend", "backlog", "stabilize", "panic", "rateLimit", "floors"];
+    fc.assert(
+      fc.property(runArb, ([policy, k, steps, scale]) => {
+        drive(policy, scale, startIn(policy, k), steps, ({ decision }) => {
+          const names = decision.stages.map((s) => s.stage);
+          const at = names.map((n) => order.indexOf(n));
+          expect(at).toEqual([...at].sort((a, b) => a - b));
+          expect(new Set(names).size).toBe(names.length);
+          // panic or rate limit: both only when panic is configured and not panicking now
+          if (decision.panic) expect(names).not.toContain("rateLimit");
+          expect(decision.stages.at(-1)?.replicas).toBe(decision.desiredReplicas);
+          // the decision's limitedBy is the last stage's that limited
+          const limited = decision.stages.filter((s) => s.limitedBy).at(-1);
+          expect(limited?.limitedBy).toBe(decision.limitedBy);
+          for (const s of decision.stages) expect(s.note.length).toBeGreaterThan(0);
+          expect(JSON.parse(JSON.stringify(decision.stages))).toEqual(decision.stages);
+        });
+      }),
+      { numRuns: 200 },
     );
   });
 

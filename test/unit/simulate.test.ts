@@ -8,34 +8,97 @@ import { describe, expect, it } from "vitest";
 import { KPA_DEFAULTS, kpaScaler } from "../../tools/simulate/kpa.ts";
 import { ChunkQueue, type ModelOptions, runModel } from "../../tools/simulate/model.ts";
 import { oracleSchedule } from "../../tools/simulate/oracle.ts";
-import { ORACLE_FACTOR, type TraceResult, verdict } from "../../tools/simulate/report.ts";
-import { DEFAULTS, POLICY_NAMES, simulate } from "../../tools/simulate/run.ts";
-import { BUILTIN_NAMES, builtinTrace, parseTraceCsv } from "../../tools/simulate/traces.ts";
+import {
+  ORACLE_FACTOR,
+  summarize,
+  type TraceResult,
+  verdict,
+} from "../../tools/simulate/report.ts";
+import {
+  DEFAULTS,
+  dominators,
+  type Frontier,
+  frontier,
+  HPA_TARGETS,
+  hpaPhaseSeconds,
+  KPA_UTILIZATIONS,
+  POLICY_NAMES,
+  simulate,
+  violationAtCost,
+} from "../../tools/simulate/run.ts";
+import {
+  BUILTIN_NAMES,
+  builtinTrace,
+  parseTraceCsv,
+  RANDOM_TRACE_SECONDS,
+  randomTrace,
+} from "../../tools/simulate/traces.ts";
 
 const run = promisify(execFile);
 
 function all(name: (typeof BUILTIN_NAMES)[number]): TraceResult {
   const trace = builtinTrace(name, DEFAULTS.seed);
+  const policies = Object.fromEntries(POLICY_NAMES.map((p) => [p, simulate(trace, p, DEFAULTS)]));
   return {
     trace: name,
     seconds: trace.rps.length,
-    policies: Object.fromEntries(POLICY_NAMES.map((p) => [p, simulate(trace, p, DEFAULTS)])),
+    policies,
+    frontier: frontier(trace, DEFAULTS, policies),
   };
 }
 const results = new Map(BUILTIN_NAMES.map((n) => [n, all(n)]));
 
-describe("acceptance bar (issue 3): every built-in trace, default settings", () => {
+describe("acceptance bar (issue 14): every built-in trace, default settings", () => {
   it.each(BUILTIN_NAMES)(
-    "%s: swell's SLO violations <= hpa's and kpa's, replica-seconds <= 1.25 x oracle's",
+    "%s: no baseline setting is both cheaper than swell and violates less; replica-seconds <= 1.25 x oracle's",
     (name) => {
       const r = results.get(name) as TraceResult;
-      const { swell, hpa, kpa, oracle } = r.policies as Required<TraceResult["policies"]>;
-      expect(swell.sloViolationSeconds).toBeLessThanOrEqual(hpa.sloViolationSeconds);
-      expect(swell.sloViolationSeconds).toBeLessThanOrEqual(kpa.sloViolationSeconds);
+      const f = r.frontier as Frontier;
+      expect(dominators(f)).toEqual([]);
+      expect(f.hpa).toHaveLength(HPA_TARGETS.length);
+      expect(f.kpa).toHaveLength(KPA_UTILIZATIONS.length);
+      const { swell, oracle } = r.policies as Required<TraceResult["policies"]>;
       expect(swell.replicaSeconds).toBeLessThanOrEqual(ORACLE_FACTOR * oracle.replicaSeconds);
       expect(verdict(r)?.pass).toBe(true);
     },
   );
+});
+
+describe("the frontier", () => {
+  const at = (replicaSeconds: number, sloViolationSeconds: number) => ({
+    setting: `${replicaSeconds}/${sloViolationSeconds}`,
+    replicaSeconds,
+    sloViolationSeconds,
+  });
+  it.each([
+    ["cheaper and fewer violations dominates", at(90, 1), true],
+    ["cheaper only does not", at(90, 20), false],
+    ["fewer violations only does not", at(110, 1), false],
+    ["a tie on one count does not", at(100, 1), false],
+  ] as const)("%s", (_name, baseline, dominated) => {
+    const f: Frontier = { hpa: [baseline], kpa: [], "kpa-rps": [], swell: at(100, 10) };
+    expect(dominators(f).length > 0).toBe(dominated);
+  });
+
+  it.each([
+    ["between two settings: linear", 150, 15],
+    ["on a setting: its own", 200, 10],
+    ["cheaper than every setting: the cheapest one's", 50, 20],
+    ["dearer than every setting: the dearest one's", 900, 0],
+  ] as const)("violationAtCost %s", (_name, cost, expected) => {
+    const sweep = [at(300, 0), at(100, 20), at(200, 10)];
+    expect(violationAtCost(sweep, cost)).toBeCloseTo(expected, 9);
+  });
+
+  it("summarize counts the undominated traces and the medians", () => {
+    const rs = [...results.values()];
+    const s = summarize(rs);
+    expect(s.traces).toBe(BUILTIN_NAMES.length);
+    expect(s.undominated).toBe(BUILTIN_NAMES.length - s.lost.length);
+    expect(s.medianCostVsOracle).toBeGreaterThan(1);
+    // at swell's own cost the HPA's sweep violates more than swell on the built-ins
+    expect(s.medianViolationAtSwellCost.hpa).toBeGreaterThan(s.medianViolationSeconds.swell);
+  });
 });
 
 describe("the oracle", () => {
@@ -139,6 +202,12 @@ describe("simulate()", () => {
     });
   });
 
+  it("the HPA's sync phase is drawn from the seed, within its 15 s period", () => {
+    const phases = new Set(Array.from({ length: 50 }, (_, i) => hpaPhaseSeconds(i)));
+    expect(phases.size).toBeGreaterThan(5);
+    for (const p of phases) expect(p >= 0 && p < 15 && Number.isInteger(p)).toBe(true);
+  });
+
   it("hpa reacts no sooner than its sync period plus its metric delay", () => {
     const r = results.get("step")?.policies.hpa;
     expect(r?.firstScaleUpSeconds).toBeGreaterThanOrEqual(DEFAULTS.hpaDelaySeconds);
@@ -184,6 +253,44 @@ describe("the model", () => {
     expect(m.scaleActions).toBe(1);
   });
 
+  it("a dropped request counts as violation even when the queue is young", () => {
+    // 1 replica, 10/s served, 20/s arriving, queue cap 1: the queue is full after the first step,
+    // drops from the second on, while no request waits longer than 0.2 s (SLO 0.5 s)
+    const m = runModel(Array(5).fill(20), () => undefined, 1, { ...o, queueCap: 1 });
+    expect(m.dropped).toBeGreaterThan(0);
+    expect(m.sloViolationSeconds).toBeCloseTo(4.9, 5);
+  });
+
+  it("per-pod queues: a pod that becomes ready takes new arrivals only; the old queue stays", () => {
+    const perPod: ModelOptions = { ...o, balancing: "perPod", podQueueCap: 1000 };
+    // 1 replica at 10/s with 20/s arriving for 2 s builds a queue of 20; then 10/s arrive.
+    const rps = [20, 20, ...Array(10).fill(10)];
+    let asked = false;
+    const scaler = (v: { now: number; spec: number }) => {
+      if (asked || v.now < 2000) return undefined;
+      asked = true;
+      return v.spec + 1;
+    };
+    const shared = runModel(rps, scaler, 1, o);
+    asked = false;
+    const own = runModel(rps, scaler, 1, perPod);
+    // ready at 7 s: the shared queue is drained by both pods, the per-pod one by its own pod only
+    const at = (m: typeof shared, t: number) => m.timeline.find((p) => p.t === t)?.queue;
+    expect(at(shared, 10)).toBe(0);
+    expect(at(own, 10)).toBeGreaterThan(0);
+    expect(own.sloViolationSeconds).toBeGreaterThan(shared.sloViolationSeconds);
+  });
+
+  it("per-pod queues: a removed pod drains what it holds, uncounted in spec", () => {
+    const perPod: ModelOptions = { ...o, balancing: "perPod", podQueueCap: 1000 };
+    const rps = [40, 40, 0, 0, 0, 0, 0, 0];
+    const m = runModel(rps, (v) => (v.now === 2000 ? 1 : undefined), 2, perPod);
+    // 2 pods at 10/s with 40/s for 2 s: 20 queued each; one goes at 2 s and still serves its 20
+    expect(m.timeline.at(-1)?.queue).toBe(0);
+    expect(m.timeline.find((p) => p.t === 3)?.replicas).toBe(1);
+    expect(m.dropped).toBe(0);
+  });
+
   it("counts reversals", () => {
     const sizes = [2, 3, 2, 2, 3];
     let i = 0;
@@ -199,7 +306,14 @@ describe("the model", () => {
 });
 
 describe("kpa (Knative defaults)", () => {
-  const kpa = () => kpaScaler({ ...KPA_DEFAULTS, target: 10, maxScale: 1000 });
+  const kpa = () =>
+    kpaScaler({
+      ...KPA_DEFAULTS,
+      metric: "rps",
+      target: 10,
+      serviceTimeSeconds: 0.1,
+      maxScale: 1000,
+    });
   const view = (now: number, ready: number, rate: number) => ({
     now,
     spec: ready,
@@ -208,6 +322,7 @@ describe("kpa (Knative defaults)", () => {
     arrived: (from: number, to: number) => (rate * (to - from)) / 1000,
     served: () => 0,
     dropped: () => 0,
+    waited: () => 0,
   });
 
   it("sizes on the stable window at 70% of the target", () => {
@@ -228,6 +343,65 @@ describe("kpa (Knative defaults)", () => {
       const next = s(view(t, peak, 70));
       if (next !== undefined) expect(next).toBeGreaterThanOrEqual(peak);
     }
+  });
+});
+
+describe("kpa on concurrency (its default)", () => {
+  it("counts the requests buffered by the activator: a queue raises the size", () => {
+    const s = kpaScaler({
+      ...KPA_DEFAULTS,
+      metric: "concurrency",
+      target: 1,
+      serviceTimeSeconds: 0.2,
+      maxScale: 1000,
+    });
+    const view = (now: number, waited: number) => ({
+      now,
+      spec: 10,
+      ready: 10,
+      queue: waited,
+      arrived: () => 50,
+      served: () => 35,
+      dropped: () => 0,
+      waited: () => waited,
+    });
+    let calm: number | undefined;
+    for (let t = 1000; t <= 60_000; t += 1000) calm = s(view(t, 0)) ?? calm;
+    // 35 served/s × 0.2 s = 7 in flight over 10 pods at 0.7 target: 10
+    expect(calm).toBe(10);
+    const q = kpaScaler({
+      ...KPA_DEFAULTS,
+      metric: "concurrency",
+      target: 1,
+      serviceTimeSeconds: 0.2,
+      maxScale: 1000,
+    });
+    let queued: number | undefined;
+    for (let t = 1000; t <= 60_000; t += 1000) queued = q(view(t, 13)) ?? queued;
+    // 7 in flight + 13 waiting = 20, / 0.7 = 28.6: 29
+    expect(queued).toBe(29);
+  });
+});
+
+describe("random traces", () => {
+  it("are the same for a seed and differ between seeds", () => {
+    expect(randomTrace(5).rps).toEqual(randomTrace(5).rps);
+    expect(randomTrace(5).rps).not.toEqual(randomTrace(6).rps);
+  });
+
+  it("stay within the documented ranges over many seeds", () => {
+    const peaks: number[] = [];
+    for (let seed = 1; seed <= 200; seed++) {
+      const t = randomTrace(seed, 5);
+      expect(t.rps).toHaveLength(RANDOM_TRACE_SECONDS);
+      expect(t.coldStartSeconds).toBeGreaterThanOrEqual(2);
+      expect(t.coldStartSeconds).toBeLessThanOrEqual(60);
+      for (const r of t.rps) expect(r).toBeGreaterThanOrEqual(0);
+      peaks.push(Math.max(...t.rps) / 5);
+    }
+    // peaks (bursts and noise on top of 1..500 replicas' worth) cover small and large services
+    expect(Math.min(...peaks)).toBeLessThan(5);
+    expect(Math.max(...peaks)).toBeGreaterThan(300);
   });
 });
 
@@ -255,7 +429,7 @@ describe("npm run simulate (the real CLI)", () => {
   it("--json prints one object with the trace and each policy's metrics and timeline", async () => {
     const { stdout, stderr } = await cli(["--trace", "spike", "--policy", "swell", "--json"]);
     const obj = JSON.parse(stdout);
-    expect(Object.keys(obj)).toEqual(["trace", "policies"]);
+    expect(Object.keys(obj)).toEqual(["trace", "seed", "policies"]);
     expect(obj.trace).toBe("spike");
     expect(Object.keys(obj.policies)).toEqual(["swell"]);
     expect(obj.policies.swell).toMatchObject({
@@ -268,8 +442,8 @@ describe("npm run simulate (the real CLI)", () => {
     });
     expect(obj.policies.swell.timeline[0]).toEqual({
       t: 1,
-      replicas: 44,
-      ready: 44,
+      replicas: 45,
+      ready: 45,
       queue: 0,
       rps: 200,
     });
@@ -277,12 +451,39 @@ describe("npm run simulate (the real CLI)", () => {
       JSON.parse(
         JSON.stringify({
           trace: "spike",
+          seed: 1,
           policies: { swell: results.get("spike")?.policies.swell },
         }),
       ),
     );
-    expect(stderr).toContain("simulate: spike / swell (1/1)");
+    expect(stderr).toContain("simulate: spike (1/1)");
   });
+
+  it("--json with every policy adds the frontier: each baseline's sweep and swell's point", async () => {
+    const { stdout } = await cli(["--trace", "random:3", "--json"]);
+    const obj = JSON.parse(stdout);
+    expect(Object.keys(obj.frontier)).toEqual(["hpa", "kpa", "kpa-rps", "swell"]);
+    expect(obj.frontier.hpa.map((p: { setting: string }) => p.setting)).toEqual(
+      HPA_TARGETS.map((t) => `target ${t}`),
+    );
+    expect(obj.frontier.kpa).toHaveLength(KPA_UTILIZATIONS.length);
+    expect(obj.frontier.swell).toEqual({
+      setting: "default",
+      replicaSeconds: obj.policies.swell.replicaSeconds,
+      sloViolationSeconds: obj.policies.swell.sloViolationSeconds,
+    });
+  }, 120_000); // 13 runs in a child process: seconds alone, much longer on a loaded machine
+
+  it("--seeds A..B --summary runs each seed and prints the issue's figures", async () => {
+    const { stdout, stderr } = await cli(["--trace", "random", "--seeds", "3..4", "--summary"]);
+    expect(stderr).toContain("simulate: random:4 (2/2)");
+    expect(stdout).toMatch(/^swell undominated by any baseline setting: \d of 2 traces/m);
+    expect(stdout).toMatch(/^median replica-seconds vs oracle: \d\.\d{3}x$/m);
+    expect(stdout).toMatch(/^median reversals: swell \d+(\.5)?, kpa \d+(\.5)?/m);
+    expect(stdout).toMatch(
+      /^median SLO violation s at swell's cost: hpa \d+(\.\d)?, kpa \d+(\.\d)? /m,
+    );
+  }, 120_000);
 
   it("--out writes the JSON, an SVG and a PNG chart; a CSV trace works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "swell-sim-"));
@@ -308,9 +509,21 @@ describe("npm run simulate (the real CLI)", () => {
   });
 
   it("bad arguments exit 2 with one line per problem", async () => {
-    const err = await cli(["--trace", "step", "--policy", "nope", "--slo=-1"]).catch((e) => e);
+    const err = await cli([
+      "--trace",
+      "step",
+      "--policy",
+      "nope",
+      "--slo=-1",
+      "--seeds",
+      "5..1",
+      "--kpa-metric",
+      "cpu",
+    ]).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toContain('--slo: expected milliseconds > 0, got "-1"');
+    expect(err.stderr).toContain('--seeds: expected A..B with integers A <= B, got "5..1"');
+    expect(err.stderr).toContain('--kpa-metric: expected concurrency or rps, got "cpu"');
     expect(err.stderr).toContain(
       '--policy: expected one of swell, hpa, kpa, oracle or all, got "nope"',
     );

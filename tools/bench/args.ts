@@ -1,3 +1,6 @@
+import { parseArgs } from "node:util";
+import type { ParseResult } from "../../services/kit/config.ts";
+
 export interface BenchArgs {
   /** Shorter runs and fewer repetitions: a few minutes in all. */
   quick: boolean;
@@ -19,28 +22,33 @@ export type SectionName = (typeof SECTION_NAMES)[number];
 
 export const USAGE = `usage: npm run bench [-- --quick] [-- --json] [-- --only ${SECTION_NAMES.join(",")}]`;
 
-/** Parses argv (without node and the script). Pure. */
-export function parseBenchArgs(
-  argv: readonly string[],
-): { ok: true; value: BenchArgs } | { ok: false; problem: string } {
-  const value: BenchArgs = { quick: false, json: false, only: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--quick") value.quick = true;
-    else if (arg === "--json") value.json = true;
-    else if (arg === "--only" || arg.startsWith("--only=")) {
-      const list = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
-      if (!list) return { ok: false, problem: "--only: expected a list of sections" };
-      for (const name of list.split(",")) {
-        if (!(SECTION_NAMES as readonly string[]).includes(name)) {
-          return {
-            ok: false,
-            problem: `--only: unknown section ${JSON.stringify(name)}; expected ${SECTION_NAMES.join(", ")}`,
-          };
-        }
-        value.only.push(name as SectionName);
-      }
-    } else return { ok: false, problem: `unknown argument ${JSON.stringify(arg)}` };
+/** Parses argv (without node and the script) with node:util's parseArgs, as every tool does. Pure. */
+export function parseBenchArgs(argv: readonly string[]): ParseResult<BenchArgs> {
+  let values: { quick?: boolean; json?: boolean; only?: string[] };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        quick: { type: "boolean" },
+        json: { type: "boolean" },
+        only: { type: "string", multiple: true },
+      },
+    }));
+  } catch (err) {
+    return { ok: false, problems: [(err as Error).message] };
   }
-  return { ok: true, value };
+  const only: SectionName[] = [];
+  for (const name of (values.only ?? []).flatMap((list) => list.split(","))) {
+    if (!(SECTION_NAMES as readonly string[]).includes(name)) {
+      return {
+        ok: false,
+        problems: [
+          `--only: unknown section ${JSON.stringify(name)}; expected ${SECTION_NAMES.join(", ")}`,
+        ],
+      };
+    }
+    only.push(name as SectionName);
+  }
+  return { ok: true, value: { quick: values.quick ?? false, json: values.json ?? false, only } };
 }

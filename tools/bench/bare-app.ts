@@ -1,36 +1,35 @@
-// The baseline for the service-overhead benchmark: the api's `GET /` route (same handler, same
+// The baseline for the service-overhead benchmark: the api's own routes (the same `GET /`,
 // capacity limiter and simulated work) on a bare Hono app, with none of the kit's access log,
 // metrics, tracing, body limit or problem handling.
-import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { infoHandler, serviceInfo } from "../../services/kit/info.ts";
+import { z } from "zod";
+import { addApiRoutes } from "../../services/api/routes.ts";
+import { envVars, loadConfig } from "../../services/kit/config.ts";
+import { requestJson } from "../../services/kit/http-client.ts";
+import { serviceInfo } from "../../services/kit/info.ts";
 import { ConcurrencyLimiter } from "../../services/kit/limiter.ts";
+import { createLogger } from "../../services/kit/logger.ts";
 
-const env = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === "" ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`config: ${name}: expected a non-negative integer, got ${raw}\n`);
-    process.exit(2);
-  }
-  return n;
-};
-const workMs = env("API_WORK_MS", 20);
-const limiter = new ConcurrencyLimiter({
-  concurrency: env("API_CONCURRENCY", 16),
-  maxWaiting: env("API_MAX_WAITING", 1000),
-});
-
+const config = loadConfig(
+  z.object({
+    PORT: envVars.port().default(8080),
+    API_WORK_MS: envVars.nonNegativeInt().default(20),
+    API_CONCURRENCY: envVars.positiveInt().default(16),
+    API_MAX_WAITING: envVars.nonNegativeInt().default(1000),
+  }),
+);
 const app = new Hono();
 app.get("/healthz", (c) => c.json({ status: "ok" }));
-app.get(
-  "/",
-  (_c, next) =>
-    limiter.run(async () => {
-      await sleep(workMs);
-      await next();
-    }),
-  infoHandler(serviceInfo("api", process.env, import.meta.dirname)),
-);
-serve({ fetch: app.fetch, hostname: "127.0.0.1", port: env("PORT", 8080) });
+addApiRoutes(app, {
+  // The benchmark calls only `GET /`, which logs nothing and calls no worker.
+  logger: createLogger({ name: "bare-api", level: "silent" }),
+  info: serviceInfo("api", process.env, import.meta.dirname),
+  limiter: new ConcurrencyLimiter({
+    concurrency: config.API_CONCURRENCY,
+    maxWaiting: config.API_MAX_WAITING,
+  }),
+  workMs: config.API_WORK_MS,
+  worker: { url: new URL("http://127.0.0.1:1"), timeoutMs: 1000, request: requestJson },
+});
+serve({ fetch: app.fetch, hostname: "127.0.0.1", port: config.PORT });

@@ -13,8 +13,8 @@ export interface Entries {
 
 /**
  * Compiles the programs to out/bench-dist (the `npm run build` settings, another directory so
- * nobody's dist/ is touched), since a pod runs `node dist/…/main.js`: type stripping costs some
- * 20 MiB of RSS and start-up time a deployed agent does not pay. tsc still emits when some
+ * nobody's dist/ is touched), since a pod runs `node dist/…/main.js`: type stripping costs RSS
+ * and start-up time a deployed agent does not pay. tsc still emits when some
  * file elsewhere in the tree has a type error; the sources run directly when it emitted nothing.
  */
 export async function buildEntries(

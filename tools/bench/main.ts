@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --json]`: what swell costs, side by side with baselines measured
 // in the same run. Progress on stderr; the table (or one JSON object) on stdout.
+import { configOrExit } from "../../services/kit/config.ts";
 import { type AgentResult, benchAgent } from "./agent.ts";
 import { parseBenchArgs, type SectionName, USAGE } from "./args.ts";
 import { buildEntries } from "./build.ts";
@@ -13,12 +14,10 @@ import { benchScrape, type ScrapeResult } from "./scrape.ts";
 import { benchService, type ServiceResult } from "./service.ts";
 import { formatTable } from "./table.ts";
 
-const parsed = parseBenchArgs(process.argv.slice(2));
-if (!parsed.ok) {
-  process.stderr.write(`bench: ${parsed.problem}\n${USAGE}\n`);
-  process.exit(2);
-}
-const args = parsed.value;
+const args = configOrExit(parseBenchArgs(process.argv.slice(2)), {
+  prefix: "bench",
+  usage: USAGE,
+});
 const wanted = (s: SectionName) => args.only.length === 0 || args.only.includes(s);
 const machine = describeMachine();
 const started = performance.now();

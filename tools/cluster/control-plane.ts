@@ -40,7 +40,7 @@ export interface StartOptions {
   timeoutMs?: number;
   /**
    * For a real node (tools/node): the apiserver listens and advertises on address (the node's
-   * dummy interface) instead of 127.0.0.1, Services get serviceCidr (serviceIp is its first
+   * own interface) instead of 127.0.0.1, Services get serviceCidr (serviceIp is its first
    * address, the `kubernetes` Service), and a client certificate for nodeName is made.
    */
   realNode?: { address: string; serviceCidr: string; serviceIp: string; nodeName: string };

@@ -1,5 +1,6 @@
 /**
- * `npm start` (for now): one worker and one api on loopback, for trying the services by hand.
+ * `npm run dev`: one worker and one api on loopback, for trying the services by hand, without
+ * the scaler (`npm start` runs the whole local stack).
  * api on 127.0.0.1:$API_PORT (8080), worker on 127.0.0.1:$WORKER_PORT (8081), WORKER_URL
  * wired between them; both log JSON lines to this terminal. SIGINT/SIGTERM are passed on once,
  * so both drain gracefully; when either exits, the other is stopped too.

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { parseDurationMs } from "../../services/kit/config.ts";
+import { type ParseResult, parseDurationMs } from "../../services/kit/config.ts";
 import { PROFILES, type Profile } from "./profile.ts";
 
 export interface LoadArgs {
@@ -18,9 +18,7 @@ export const USAGE = `usage: npm run load -- --target URL [--method POST --body 
        [--report DIR] [--controller http://127.0.0.1:9090]`;
 
 /** Parses the command line; every problem is one line naming the flag. Pure. */
-export function parseLoadArgs(
-  argv: string[],
-): { ok: true; args: LoadArgs } | { ok: false; problems: string[] } {
+export function parseLoadArgs(argv: string[]): ParseResult<LoadArgs> {
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
@@ -78,7 +76,7 @@ export function parseLoadArgs(
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
-    args: {
+    value: {
       target,
       method,
       body,

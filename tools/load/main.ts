@@ -1,18 +1,13 @@
 // `npm run load`: an open-loop load generator with a live progress line, a summary, and with
 // --report a JSON file and a chart of load, latency and replicas over time.
+import { configOrExit } from "../../services/kit/config.ts";
 import { parseLoadArgs, USAGE } from "./args.ts";
 import { rateAt } from "./profile.ts";
 import { pollReplicas } from "./replicas.ts";
 import { writeLoadReport } from "./report.ts";
 import { runLoad } from "./run.ts";
 
-const parsed = parseLoadArgs(process.argv.slice(2));
-if (!parsed.ok) {
-  for (const p of parsed.problems) process.stderr.write(`load: ${p}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(2);
-}
-const args = parsed.args;
+const args = configOrExit(parseLoadArgs(process.argv.slice(2)), { prefix: "load", usage: USAGE });
 
 const stopping = new AbortController();
 process.once("SIGINT", () => stopping.abort());

@@ -4,19 +4,25 @@
 import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { envVars, loadConfig } from "../../services/kit/config.ts";
+import {
+  configOrExit,
+  envVars,
+  exitOnConfigProblems,
+  loadConfig,
+} from "../../services/kit/config.ts";
 import { createLogger } from "../../services/kit/logger.ts";
 import { createRegistry } from "../../services/kit/metrics.ts";
 import { sharedTokenAuth } from "../../sidecar/controller/auth.ts";
-import { controllerEnv, resolveToken } from "../../sidecar/controller/config.ts";
+import { parseControllerConfig, resolveToken } from "../../sidecar/controller/config.ts";
 import { singleInstance } from "../../sidecar/controller/leader.ts";
 import { parsePolicies, readConfigFile } from "../../sidecar/controller/policies.ts";
-import { runController } from "../../sidecar/controller/run.ts";
+import { buildController, serveController } from "../../sidecar/controller/run.ts";
 import { localBackend } from "./backend.ts";
 import { type Balancer, startBalancer } from "./balancer.ts";
 import { parseLocalStack } from "./config.ts";
 import { ProcessPool } from "./pool.ts";
 import { liveStatus, statusLines } from "./status.ts";
+import { prometheusTargets, TARGETS_PATH } from "./targets.ts";
 
 const env = loadConfig(
   z.object({
@@ -25,26 +31,24 @@ const env = loadConfig(
     LOG_LEVEL: envVars.logLevel().default("info"),
   }),
 );
-const fail = (problems: string[]): never => {
-  for (const p of problems) process.stderr.write(`config: ${p}\n`);
-  process.exit(2);
-};
 const file = await readConfigFile(env.SWELL_LOCAL_CONFIG);
-const text = file.ok ? file.text : fail(file.problems);
+const text = file.ok ? file.text : exitOnConfigProblems(file.problems);
 const loaded = parseLocalStack(text, env.SWELL_LOCAL_CONFIG, process.env);
-const stack = loaded.ok ? loaded.stack : fail(loaded.problems);
+const stack = loaded.ok ? loaded.stack : exitOnConfigProblems(loaded.problems);
 const policies = parsePolicies(text, env.SWELL_LOCAL_CONFIG);
-if (!policies.ok) fail(policies.problems);
+if (!policies.ok) exitOnConfigProblems(policies.problems);
 
 mkdirSync(env.SWELL_LOG_DIR, { recursive: true });
 const logFile = (name: string) =>
   createWriteStream(path.join(env.SWELL_LOG_DIR, `${name}.log`), { flags: "a" });
-const controllerConfig = loadConfig(controllerEnv, {
-  ...process.env,
-  HOST: stack.controller.host,
-  PORT: String(stack.controller.port),
-  SWELL_POLICIES: env.SWELL_LOCAL_CONFIG,
-});
+const controllerConfig = configOrExit(
+  parseControllerConfig({
+    ...process.env,
+    HOST: stack.controller.host,
+    PORT: String(stack.controller.port),
+    SWELL_POLICIES: env.SWELL_LOCAL_CONFIG,
+  }),
+);
 const { token } = resolveToken(controllerConfig);
 const logger = createLogger({
   name: "swell-controller",
@@ -59,7 +63,7 @@ for (const s of stack.services) {
     balancers.set(s.name, await startBalancer({ host: "127.0.0.1", port: s.port, name: s.name }));
   } catch (err) {
     const variable = `${s.name.toUpperCase().replaceAll("-", "_")}_PORT`;
-    fail([
+    exitOnConfigProblems([
       `${variable}: cannot listen on 127.0.0.1:${s.port} (${(err as NodeJS.ErrnoException).code})`,
     ]);
   }
@@ -93,8 +97,8 @@ for (const s of stack.services) {
           SWELL_TOKEN: token,
           LOG_LEVEL: env.LOG_LEVEL,
           // Like the demo policies' short windows: a surge is seen within half a second, so a
-          // scale-up lands in under one (npm run bench: p95 0.7-0.8 s at 500 ms, 1.06 s at the
-          // agent's 1 s default). SWELL_SCRAPE_INTERVAL in the environment wins.
+          // scale-up lands sooner than at the agent's 1 s default (BENCHMARKS.md, reaction).
+          // SWELL_SCRAPE_INTERVAL in the environment wins.
           SWELL_SCRAPE_INTERVAL: process.env.SWELL_SCRAPE_INTERVAL || "500ms",
         },
         readyTimeoutMs: 30_000,
@@ -105,14 +109,23 @@ for (const s of stack.services) {
   );
 }
 
-const running = await runController({
+const backend = localBackend(pools);
+const built = buildController({
   config: controllerConfig,
   policies: policies.ok ? policies.policies : [],
-  backend: localBackend(pools),
+  backend,
   leader: singleInstance("local"),
   auth: sharedTokenAuth(token),
   logger,
   registry: createRegistry(),
+});
+// For a Prometheus on this machine (tools/local/prometheus.yml): replicas come and go.
+built.app.get(TARGETS_PATH, (c) => c.json(prometheusTargets(pools.values(), stack.controller)));
+const running = await serveController({
+  ...built,
+  config: controllerConfig,
+  logger,
+  backendName: backend.name,
 });
 
 // Start each pool at its policy's floor; from here on the controller decides.
@@ -120,6 +133,7 @@ for (const w of running.controller.workloads()) pools.get(w.key)?.resize(w.polic
 
 const out = process.stdout;
 out.write(`swell local stack (logs in ${env.SWELL_LOG_DIR}/)\n`);
+out.write(`  page        ${controllerUrl}/  (live charts and decisions)\n`);
 out.write(`  controller  ${controllerUrl}  (GET /v1/workloads)\n`);
 for (const s of stack.services) out.write(`  ${s.name.padEnd(10)}  ${urlOf(s.name)}\n`);
 out.write(`  token       SWELL_TOKEN=${token}\n`);

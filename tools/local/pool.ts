@@ -24,8 +24,8 @@ export interface PoolSpec {
 }
 
 // Replicas run their TypeScript entry directly where Node strips types itself (22.18+, 24):
-// measured ~0.5 s to ready against 0.55-1 s through tsx, and start time is the scaler's cold
-// start. Older Nodes load tsx.
+// they are ready sooner than through tsx, and start time is the scaler's cold start. Older
+// Nodes load tsx.
 const TS_ARGS: string[] = (process.features as { typescript?: unknown }).typescript
   ? []
   : ["--import", "tsx"];
@@ -35,6 +35,8 @@ type ReplicaState = "starting" | "ready" | "draining";
 interface Replica {
   id: string;
   port: number;
+  /** The agent's own /metrics port. */
+  agentPort: number;
   state: ReplicaState;
   app: ChildProcess;
   agent: ChildProcess;
@@ -81,8 +83,13 @@ export class ProcessPool {
   }
 
   /** Replica ids and states, oldest first (for the status view and tests). */
-  list(): { id: string; state: ReplicaState; port: number }[] {
-    return [...this.#replicas.values()].map((r) => ({ id: r.id, state: r.state, port: r.port }));
+  list(): { id: string; state: ReplicaState; port: number; agentPort: number }[] {
+    return [...this.#replicas.values()].map((r) => ({
+      id: r.id,
+      state: r.state,
+      port: r.port,
+      agentPort: r.agentPort,
+    }));
   }
 
   resize(n: number): void {
@@ -164,7 +171,16 @@ export class ProcessPool {
       proc.stderr?.on("data", (b: Buffer) => this.#write(who, b));
     }
     const exited = Promise.all([exitOf(app), exitOf(agent)]).then(() => undefined);
-    const r: Replica = { id, port, state: "starting", app, agent, startedAt: Date.now(), exited };
+    const r: Replica = {
+      id,
+      port,
+      agentPort,
+      state: "starting",
+      app,
+      agent,
+      startedAt: Date.now(),
+      exited,
+    };
     this.#replicas.set(id, r);
 
     app.once("exit", (code, sig) => {

@@ -1,5 +1,6 @@
 /**
- * Knative Serving's KPA with its defaults, on the `rps` metric, written from the docs:
+ * Knative Serving's KPA with its defaults, on its default `concurrency` metric or on `rps`,
+ * written from the docs:
  * https://knative.dev/docs/serving/autoscaling/kpa-specific/ (stable window 60 s, panic window
  * 10% of it, panic threshold 200%), https://knative.dev/docs/serving/autoscaling/autoscaling-targets/
  * (target utilization 70%), config-autoscaler (tick-interval 2s, max-scale-up-rate 1000,
@@ -12,12 +13,23 @@
  *   larger of the two and never goes down (the highest size of this panic is kept).
  *
  * The collector takes one sample a second (the autoscaler scrapes the queue-proxies every second).
+ * Concurrency is the requests in the pods plus those buffered by the activator (which reports
+ * them to the autoscaler: pkg/activator/handler/concurrency_reporter.go): the second's completions
+ * × the service time, plus the time-average of the queue over that second. A pod serves
+ * `containerConcurrency` requests at a time, each taking containerConcurrency / serviceRate s.
  */
 import type { Autoscaler } from "./model.ts";
 
 export interface KpaOptions {
-  /** per-pod requests/s the service is sized for (the `autoscaling.knative.dev/target` annotation) */
+  /** `concurrency` (Knative's default) or `rps` (the `autoscaling.knative.dev/metric` annotation) */
+  metric: "concurrency" | "rps";
+  /**
+   * per-pod value the service is sized for before the utilization: containerConcurrency for
+   * concurrency, the requests/s one pod serves for rps (the `autoscaling.knative.dev/target` annotation)
+   */
   target: number;
+  /** seconds one request takes in a pod (concurrency only) */
+  serviceTimeSeconds: number;
   targetUtilization: number;
   stableWindowSeconds: number;
   panicWindowPercentage: number;
@@ -53,7 +65,12 @@ export function kpaScaler(o: KpaOptions): Autoscaler {
   };
   return (v) => {
     if (v.now % 1000 === 0) {
-      samples.push(v.arrived(v.now - 1000, v.now));
+      const from = v.now - 1000;
+      samples.push(
+        o.metric === "rps"
+          ? v.arrived(from, v.now)
+          : v.served(from, v.now) * o.serviceTimeSeconds + v.waited(from, v.now),
+      );
       if (samples.length > stableN) samples.shift();
     }
     if (v.now % o.tickMs !== 0 || samples.length === 0) return undefined;

@@ -1,11 +1,11 @@
 /**
- * npm run simulate -- --trace <builtin|file.csv|all> --policy swell|hpa|kpa|oracle|all
- *   [--service-rate R] [--cold-start S] [--slo MS] [--seed N] [--queue-cap N] [--hpa-delay S]
+ * npm run simulate -- --trace <builtin|random[:SEED]|file.csv|all> --policy swell|hpa|kpa|oracle|all
+ *   [--seeds A..B] [--summary] [--service-rate R] [--cold-start S] [--slo MS] [--seed N] ...
  *   [--policy-file FILE] [--json | --markdown] [--out DIR]
  *
  * Replays a load trace against a simulated service under each autoscaler and prints a table
  * (stdout; a progress line goes to stderr). --json prints one JSON object per trace instead,
- * --markdown the tables as Markdown;
+ * --markdown the tables as Markdown, --summary only the figures over all traces (frontier);
  * --out DIR also writes <trace>.json, <trace>.svg and <trace>.png. Deterministic: the same
  * arguments give the same output. Bad arguments exit 2 with one line per problem.
  */
@@ -20,12 +20,29 @@ import {
   type ScalingPolicySpecInput,
 } from "../../sidecar/protocol/policy.ts";
 import { svgToPng } from "../chart/chart.ts";
-import { chartSvg, jsonObject, markdownTable, type TraceResult, table } from "./report.ts";
-import { DEFAULTS, POLICY_NAMES, type PolicyName, type SimOptions, simulate } from "./run.ts";
+import {
+  chartSvg,
+  jsonObject,
+  markdownTable,
+  summarize,
+  summaryText,
+  type TraceResult,
+  table,
+} from "./report.ts";
+import {
+  DEFAULTS,
+  frontier,
+  POLICY_NAMES,
+  type PolicyName,
+  type SimOptions,
+  simulate,
+} from "./run.ts";
 import { BUILTIN_NAMES, BUILTIN_TRACES, loadTrace, type Trace } from "./traces.ts";
 
-const USAGE = `usage: npm run simulate -- [--trace <${BUILTIN_NAMES.join("|")}|file.csv|all>] [--policy <${POLICY_NAMES.join("|")}|all>]
-  [--service-rate R] [--cold-start S] [--slo MS] [--seed N] [--queue-cap N] [--hpa-delay S]
+const USAGE = `usage: npm run simulate -- [--trace <${BUILTIN_NAMES.join("|")}|random[:SEED]|file.csv|all>] [--policy <${POLICY_NAMES.join("|")}|all>]
+  [--seeds A..B] [--summary] [--service-rate R] [--cold-start S] [--slo MS] [--seed N]
+  [--queue-cap N] [--pod-queue-cap N] [--hpa-delay S] [--hpa-target F] [--kpa-utilization F]
+  [--kpa-metric concurrency|rps] [--container-concurrency N]
   [--policy-file FILE] [--json | --markdown] [--out DIR]
 
 built-in traces:
@@ -35,8 +52,11 @@ interface Cli {
   traces: string[];
   policies: PolicyName[];
   options: SimOptions;
+  /** each trace is run once per seed (the noisy and random traces and the HPA's phase follow it) */
+  seeds?: { from: number; to: number };
   json: boolean;
   markdown: boolean;
+  summary: boolean;
   out?: string;
 }
 
@@ -56,6 +76,13 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
         seed: { type: "string" },
         "queue-cap": { type: "string" },
         "hpa-delay": { type: "string" },
+        "pod-queue-cap": { type: "string" },
+        "hpa-target": { type: "string" },
+        "kpa-utilization": { type: "string" },
+        "kpa-metric": { type: "string" },
+        "container-concurrency": { type: "string" },
+        seeds: { type: "string" },
+        summary: { type: "boolean", default: false },
         "policy-file": { type: "string" },
         json: { type: "boolean", default: false },
         markdown: { type: "boolean", default: false },
@@ -100,7 +127,39 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
     seed: number("seed", DEFAULTS.seed, (n) => Number.isInteger(n), "an integer"),
     queueCap: number("queue-cap", DEFAULTS.queueCap, (n) => n >= 0, "requests >= 0"),
     hpaDelaySeconds: number("hpa-delay", DEFAULTS.hpaDelaySeconds, (n) => n >= 0, "seconds >= 0"),
+    podQueueCap: number("pod-queue-cap", DEFAULTS.podQueueCap, (n) => n >= 0, "requests >= 0"),
+    hpaTarget: number(
+      "hpa-target",
+      DEFAULTS.hpaTarget,
+      (n) => n > 0 && n <= 1,
+      "a fraction in (0, 1]",
+    ),
+    kpaUtilization: number(
+      "kpa-utilization",
+      DEFAULTS.kpaUtilization,
+      (n) => n > 0 && n <= 1,
+      "a fraction in (0, 1]",
+    ),
+    containerConcurrency: number(
+      "container-concurrency",
+      DEFAULTS.containerConcurrency,
+      (n) => Number.isInteger(n) && n >= 1,
+      "an integer >= 1",
+    ),
   };
+  const metric = values["kpa-metric"];
+  if (metric !== undefined) {
+    if (metric === "concurrency" || metric === "rps") options.kpaMetric = metric;
+    else problems.push(`--kpa-metric: expected concurrency or rps, got "${String(metric)}"`);
+  }
+  let seeds: Cli["seeds"];
+  const seedsArg = values.seeds;
+  if (typeof seedsArg === "string") {
+    const m = /^(-?\d+)\.\.(-?\d+)$/.exec(seedsArg);
+    if (!m || Number(m[1]) > Number(m[2]))
+      problems.push(`--seeds: expected A..B with integers A <= B, got "${seedsArg}"`);
+    else seeds = { from: Number(m[1]), to: Number(m[2]) };
+  }
   const file = values["policy-file"];
   if (typeof file === "string") {
     const spec = readPolicyFile(file, problems);
@@ -118,7 +177,8 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
         `--policy: expected one of ${POLICY_NAMES.join(", ")} or all, got "${policyArg}"`,
       );
   }
-  if (values.json && values.markdown) problems.push("--json and --markdown: choose one");
+  if ([values.json, values.markdown, values.summary].filter(Boolean).length > 1)
+    problems.push("--json, --markdown and --summary: choose one");
   if (problems.length > 0) return { problems };
   const cli: Cli = {
     traces,
@@ -126,7 +186,9 @@ function parseCli(argv: string[]): Cli | { problems: string[] } | "help" {
     options,
     json: values.json === true,
     markdown: values.markdown === true,
+    summary: values.summary === true,
   };
+  if (seeds) cli.seeds = seeds;
   if (typeof values.out === "string") cli.out = values.out;
   return cli;
 }
@@ -163,34 +225,55 @@ async function main(): Promise<number> {
     process.stderr.write("simulate: see --help\n");
     return 2;
   }
-  const traces: Trace[] = [];
+  const jobs: { trace: Trace; options: SimOptions }[] = [];
+  const seeds = cli.seeds
+    ? Array.from(
+        { length: cli.seeds.to - cli.seeds.from + 1 },
+        (_, i) => (cli.seeds?.from ?? 0) + i,
+      )
+    : [cli.options.seed];
   for (const spec of cli.traces) {
-    try {
-      traces.push(loadTrace(spec, cli.options.seed));
-    } catch (err) {
-      process.stderr.write(`simulate: --trace: ${(err as Error).message}\n`);
-      return 2;
+    for (const seed of seeds) {
+      try {
+        const options = { ...cli.options, seed };
+        jobs.push({ trace: loadTrace(spec, seed, options.serviceRate), options });
+      } catch (err) {
+        process.stderr.write(`simulate: --trace: ${(err as Error).message}\n`);
+        return 2;
+      }
     }
   }
   const tty = process.stderr.isTTY === true;
-  const total = traces.length * cli.policies.length;
+  const withFrontier = ["swell", "hpa", "kpa"].every((p) => cli.policies.includes(p as PolicyName));
   let done = 0;
   const results: TraceResult[] = [];
-  for (const trace of traces) {
-    const r: TraceResult = { trace: trace.name, seconds: trace.rps.length, policies: {} };
-    for (const policy of cli.policies) {
-      const line = `simulate: ${trace.name} / ${policy} (${++done}/${total})`;
-      process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
-      r.policies[policy] = simulate(trace, policy, cli.options);
-    }
+  for (const { trace, options } of jobs) {
+    const line = `simulate: ${trace.name} (${++done}/${jobs.length})`;
+    process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    const r: TraceResult = {
+      trace: trace.name,
+      seconds: trace.rps.length,
+      seed: options.seed,
+      coldStartSeconds: trace.coldStartSeconds ?? options.coldStartSeconds,
+      policies: {},
+    };
+    for (const policy of cli.policies) r.policies[policy] = simulate(trace, policy, options);
+    if (withFrontier) r.frontier = frontier(trace, options, r.policies);
     results.push(r);
   }
   if (tty) process.stderr.write("\r\x1b[K");
 
+  if (cli.summary) {
+    process.stdout.write(`${summaryText(summarize(results))}\n`);
+    return 0;
+  }
   for (const r of results) {
     if (cli.json) process.stdout.write(`${JSON.stringify(jsonObject(r))}\n`);
     else if (cli.markdown) process.stdout.write(`${markdownTable(r)}\n\n`);
-    else process.stdout.write(`${table(r, cli.options)}\n\n`);
+    else
+      process.stdout.write(
+        `${table(r, { ...cli.options, seed: r.seed ?? cli.options.seed, coldStartSeconds: r.coldStartSeconds ?? cli.options.coldStartSeconds })}\n\n`,
+      );
     if (cli.out) {
       mkdirSync(cli.out, { recursive: true });
       const svg = await chartSvg(r);

@@ -2,16 +2,26 @@
  * The simulated service: a deterministic discrete-time model (fixed step, default 100 ms).
  *
  * - Arrivals per second come from the trace (constant within each second).
- * - One shared FIFO queue, as a load balancer spreading evenly; beyond `queueCap` the newest
- *   requests are dropped.
  * - Each ready replica serves `serviceRate` requests per second.
+ * - Two ways requests reach replicas (`balancing`):
+ *   - `perPod`: behind a Kubernetes Service, each pod has its own FIFO queue and new requests are
+ *     spread round robin over the ready pods (kube-proxy's endpoints are the ready pods). A pod
+ *     that becomes ready starts with an empty queue and takes its share of new arrivals only;
+ *     what waits on the busy pods stays there. Beyond `podQueueCap` a pod refuses the newest.
+ *   - `shared`: one FIFO queue in front of all ready pods (Knative's activator buffer, or an ideal
+ *     balancer); beyond `queueCap` the newest requests are dropped.
  * - A replica created by a scale-up is ready `coldStartSeconds` later; a scale-down removes the
- *   youngest replicas first (those still starting, then ready ones), at once.
- * - Queueing delay is the age of the oldest waiting request; a step whose delay exceeds the SLO
- *   counts as violation time.
+ *   youngest replicas first (those still starting, then ready ones), at once; a removed ready pod
+ *   with its own queue stops receiving requests and drains what it holds (graceful termination),
+ *   no longer counted in spec.replicas.
+ * - Queueing delay is the age of the oldest waiting request anywhere; a step whose delay exceeds
+ *   the SLO, or in which a request was dropped (its latency is unbounded), counts as violation time.
  * Before t = 0 every run has a warm-up at the trace's first rate, so each autoscaler starts from
  * its own steady state; nothing in the warm-up is counted.
  */
+
+import { PerPodPool, type Pool, SharedPool } from "./pools.ts";
+import { ChunkQueue } from "./queue.ts";
 
 export interface ModelOptions {
   serviceRate: number;
@@ -20,6 +30,10 @@ export interface ModelOptions {
   queueCap: number;
   stepMs: number;
   warmupSeconds: number;
+  /** default `shared` */
+  balancing?: "shared" | "perPod";
+  /** requests one pod's own queue holds (perPod); default 200 */
+  podQueueCap?: number;
 }
 
 /** What an autoscaler may look at, at the end of a step. Times are ms of simulated time. */
@@ -32,6 +46,8 @@ export interface ClusterView {
   arrived(from: number, to: number): number;
   served(from: number, to: number): number;
   dropped(from: number, to: number): number;
+  /** ∫ requests waiting dt over (from, to], in request-seconds */
+  waited(from: number, to: number): number;
 }
 
 /** Called at the end of every step; returns the new spec.replicas, or undefined to leave it. */
@@ -60,83 +76,6 @@ export interface RunMetrics {
   timeline: TimelinePoint[];
 }
 
-/** FIFO of arrival chunks (time, amount). */
-class ChunkQueue {
-  private times: number[] = [];
-  private amounts: number[] = [];
-  private head = 0;
-  total = 0;
-
-  push(t: number, amount: number): void {
-    if (amount <= 0) return;
-    this.times.push(t);
-    this.amounts.push(amount);
-    this.total += amount;
-  }
-
-  /** Serve up to `capacity` from the head; returns what was served. */
-  serve(capacity: number): number {
-    let left = capacity;
-    while (left > 0 && this.head < this.amounts.length) {
-      const a = this.amounts[this.head] as number;
-      if (a <= left + 1e-9) {
-        left -= a;
-        this.head++;
-      } else {
-        this.amounts[this.head] = a - left;
-        left = 0;
-      }
-    }
-    const served = capacity - Math.max(0, left);
-    this.total = Math.max(0, this.total - served);
-    if (this.head === this.amounts.length) this.total = 0;
-    this.compact();
-    return Math.min(served, capacity);
-  }
-
-  /** Drop the newest requests beyond `cap`; returns how many. */
-  trimTo(cap: number): number {
-    let over = this.total - cap;
-    if (over <= 0) return 0;
-    const dropped = over;
-    while (over > 0 && this.amounts.length > this.head) {
-      const i = this.amounts.length - 1;
-      const a = this.amounts[i] as number;
-      if (a <= over) {
-        over -= a;
-        this.amounts.pop();
-        this.times.pop();
-      } else {
-        this.amounts[i] = a - over;
-        over = 0;
-      }
-    }
-    this.total = cap;
-    return dropped;
-  }
-
-  /** Arrival time of the oldest waiting request, if any. */
-  headTime(): number | undefined {
-    return this.head < this.times.length ? this.times[this.head] : undefined;
-  }
-
-  /** Amount waiting that arrived before `t`. */
-  olderThan(t: number): number {
-    let sum = 0;
-    for (let i = this.head; i < this.times.length && (this.times[i] as number) < t; i++)
-      sum += this.amounts[i] as number;
-    return sum;
-  }
-
-  private compact(): void {
-    if (this.head > 4096 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.amounts = this.amounts.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
-
 export { ChunkQueue };
 
 /** Arrival rate (per second) at simulated time `t` ms; the warm-up repeats the first second. */
@@ -159,22 +98,16 @@ export function runModel(
   const cumArr = new Float64Array(steps + 1);
   const cumServed = new Float64Array(steps + 1);
   const cumDropped = new Float64Array(steps + 1);
+  const cumWaited = new Float64Array(steps + 1);
   const t0 = -warmSteps * dt;
-  const q = new ChunkQueue();
-  // creation times of the replicas, oldest first; warm replicas "always" existed
-  const pods: number[] = Array.from({ length: initialReplicas }, () => Number.NEGATIVE_INFINITY);
-
-  const readyAt = (t: number) => {
-    // count of pods created at or before t - coldMs (pods is sorted ascending)
-    let lo = 0;
-    let hi = pods.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((pods[mid] as number) <= t - coldMs) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const pool: Pool =
+    o.balancing === "perPod"
+      ? new PerPodPool(initialReplicas, {
+          coldMs,
+          serviceRate: o.serviceRate,
+          cap: o.podQueueCap ?? 200,
+        })
+      : new SharedPool(initialReplicas, { coldMs, serviceRate: o.serviceRate, cap: o.queueCap });
   const stepIndex = (t: number) => Math.min(steps, Math.max(0, Math.round((t - t0) / dt)));
   const between = (cum: Float64Array) => (from: number, to: number) =>
     (cum[stepIndex(to)] as number) - (cum[stepIndex(from)] as number);
@@ -195,53 +128,58 @@ export function runModel(
   const firstRise = riseIndex < 0 ? undefined : riseIndex * 1000;
   let lastDirection = 0;
   const dtS = dt / 1000;
+  const view = {
+    now: 0,
+    spec: 0,
+    ready: 0,
+    queue: 0,
+    arrived: between(cumArr),
+    served: between(cumServed),
+    dropped: between(cumDropped),
+    waited: between(cumWaited),
+  };
 
   for (let i = 0; i < steps; i++) {
     const t = t0 + i * dt;
     const end = t + dt;
-    const spec = pods.length;
-    const ready = readyAt(t);
+    const spec = pool.spec;
+    const ready = pool.readyAt(t);
     const rate = rateAt(rps, t);
-    q.push(t, rate * dtS);
-    const served = q.serve(ready * o.serviceRate * dtS);
-    const dropped = q.trimTo(o.queueCap);
+    const { served, dropped } = pool.step(t, dt, rate * dtS);
+    const queued = pool.queued;
     cumArr[i + 1] = (cumArr[i] as number) + rate * dtS;
     cumServed[i + 1] = (cumServed[i] as number) + served;
     cumDropped[i + 1] = (cumDropped[i] as number) + dropped;
-    const head = q.headTime();
+    cumWaited[i + 1] = (cumWaited[i] as number) + queued * dtS;
+    const head = pool.oldest();
     const delayMs = head === undefined ? 0 : end - head;
 
     if (t >= 0) {
       m.replicaSeconds += spec * dtS;
       m.readyReplicaSeconds += ready * dtS;
-      if (delayMs > o.sloMs) m.sloViolationSeconds += dtS;
+      // A dropped request never gets an answer in time: its step counts as violation.
+      if (delayMs > o.sloMs || dropped > 1e-9) m.sloViolationSeconds += dtS;
       m.dropped += dropped;
-      m.maxQueue = Math.max(m.maxQueue, q.total);
+      m.maxQueue = Math.max(m.maxQueue, queued);
       if (end % 1000 === 0) {
         m.timeline.push({
           t: end / 1000,
           replicas: spec,
-          ready: readyAt(end),
-          queue: Math.round(q.total),
+          ready: pool.readyAt(end),
+          queue: Math.round(queued),
           rps: rate,
         });
       }
     }
 
-    const view: ClusterView = {
-      now: end,
-      spec,
-      ready: readyAt(end),
-      queue: q.total,
-      arrived: between(cumArr),
-      served: between(cumServed),
-      dropped: between(cumDropped),
-    };
+    view.now = end;
+    view.spec = spec;
+    view.ready = pool.readyAt(end);
+    view.queue = queued;
     const wanted = scaler(view);
     if (wanted === undefined || wanted === spec) continue;
     const desired = Math.max(0, Math.round(wanted));
-    if (desired > spec) for (let k = spec; k < desired; k++) pods.push(end);
-    else pods.length = desired;
+    pool.resize(desired, end);
     if (end > 0) {
       const dir = Math.sign(desired - spec);
       m.scaleActions++;

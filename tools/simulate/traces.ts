@@ -10,6 +10,8 @@ export interface Trace {
   name: string;
   /** rps[i] = arrivals per second during second i */
   rps: number[];
+  /** the service's cold start, when the trace draws its own (random traces) */
+  coldStartSeconds?: number;
 }
 
 /** Small deterministic PRNG (mulberry32): the same seed gives the same trace on every machine. */
@@ -85,6 +87,52 @@ export function builtinTrace(name: BuiltinTrace, seed: number): Trace {
   }
 }
 
+/** How long a random trace runs (s). */
+export const RANDOM_TRACE_SECONDS = 1200;
+
+/**
+ * `random:SEED`: traffic no one tuned for, the same for a seed on every machine. One diurnal rise
+ * and fall (peak somewhere in the middle 40 %, baseline 15-70 % of the peak), a peak that needs
+ * 1 to 500 replicas at `serviceRate` (log-uniform), 0-4 bursts of 1.2-3× for 5-180 s (log-uniform,
+ * some with ramped edges), correlated noise of 0-15 %, and a cold start of 2-60 s.
+ */
+export function randomTrace(seed: number, serviceRate = 5): Trace {
+  const r = prng(Math.imul(seed, 0x9e3779b1) ^ 0x85ebca6b);
+  const between = (a: number, b: number) => a + (b - a) * r();
+  const logBetween = (a: number, b: number) => Math.exp(between(Math.log(a), Math.log(b)));
+  const T = RANDOM_TRACE_SECONDS;
+  const peak = serviceRate * logBetween(1, 500);
+  const base = between(0.15, 0.7);
+  const top = between(0.3, 0.7);
+  const sigma = between(0, 0.15);
+  const bursts = Array.from({ length: Math.floor(between(0, 5)) }, () => ({
+    start: between(0, T),
+    length: logBetween(5, 180),
+    factor: between(1.2, 3),
+    edge: r() < 0.3 ? between(5, 30) : 0,
+  }));
+  const coldStartSeconds = Math.round(between(2, 60));
+  let noise = 0;
+  const rps = seconds(T, (t) => {
+    const u = t / T;
+    const shape =
+      u < top
+        ? 0.5 - 0.5 * Math.cos((Math.PI * u) / top)
+        : 0.5 + 0.5 * Math.cos((Math.PI * (u - top)) / (1 - top));
+    let level = peak * (base + (1 - base) * shape);
+    for (const b of bursts) {
+      const into = t - b.start;
+      if (into < 0 || into >= b.length) continue;
+      const ramp = b.edge > 0 ? Math.min(1, into / b.edge, (b.length - into) / b.edge) : 1;
+      level *= 1 + (b.factor - 1) * ramp;
+    }
+    // AR(1): second-to-second noise that wanders, as real traffic does
+    noise = 0.7 * noise + sigma * (r() - 0.5) * 2 * Math.sqrt(1 - 0.49);
+    return Math.max(0, level * (1 + noise));
+  });
+  return { name: `random:${seed}`, rps, coldStartSeconds };
+}
+
 /** Parse `t,rps` CSV text into per-second arrivals. */
 export function parseTraceCsv(text: string, name: string): Trace {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
@@ -116,8 +164,10 @@ export function parseTraceCsv(text: string, name: string): Trace {
   return { name, rps };
 }
 
-export function loadTrace(spec: string, seed: number): Trace {
+export function loadTrace(spec: string, seed: number, serviceRate = 5): Trace {
   if ((BUILTIN_NAMES as string[]).includes(spec)) return builtinTrace(spec as BuiltinTrace, seed);
+  const random = /^random(?::(-?\d+))?$/.exec(spec);
+  if (random) return randomTrace(random[1] === undefined ? seed : Number(random[1]), serviceRate);
   let text: string;
   try {
     text = readFileSync(spec, "utf8");

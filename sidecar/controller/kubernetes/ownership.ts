@@ -6,7 +6,7 @@ import {
 } from "@kubernetes/client-node";
 import type { Report } from "../../protocol/report.ts";
 import type { Principal } from "../auth.ts";
-import { apiMessage } from "./errors.ts";
+import { apiMessage, apiUnavailable, isApiVerdict } from "./errors.ts";
 import { TtlCache } from "./ttl-cache.ts";
 
 export interface OwnershipOptions {
@@ -67,7 +67,10 @@ export function podOwnership(kc: KubeConfig, opts: OwnershipOptions): OwnershipC
         { err: apiMessage(err), pod: `${principal.namespace}/${principal.podName}` },
         "cannot tell which workload a pod belongs to",
       );
-      return false;
+      // A pod or owner that is gone (404) or may not be read is a no; an API server that did
+      // not answer is a "not now" (503), or an outage would read as every pod refused.
+      if (isApiVerdict(err)) return false;
+      throw apiUnavailable("tell which workload the pod belongs to");
     }
   };
 }

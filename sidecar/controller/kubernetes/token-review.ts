@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { AuthenticationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { type Authenticator, bearerToken, type Principal } from "../auth.ts";
-import { apiMessage } from "./errors.ts";
+import { apiMessage, apiUnavailable } from "./errors.ts";
 import { TtlCache } from "./ttl-cache.ts";
 
 export interface TokenReviewOptions {
@@ -42,9 +42,9 @@ export function tokenReviewAuth(kc: KubeConfig, opts: TokenReviewOptions): Authe
       const namespace = username.slice(SA_PREFIX.length).split(":")[0] ?? "";
       return { principal: { kind: "pod", namespace, podName, podUid }, cacheable: true };
     } catch (err) {
-      // The API server could not answer: refuse this time, ask again next time.
+      // The API server could not answer: 503, so the agent sends it again; nothing cached.
       opts.log.warn({ err: apiMessage(err) }, "TokenReview failed");
-      return { cacheable: false };
+      throw apiUnavailable("check the token");
     }
   };
 

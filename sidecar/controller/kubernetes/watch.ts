@@ -37,6 +37,7 @@ export class PolicyWatch {
   #stopped = false;
   #pending: NodeJS.Timeout | undefined;
   #last: Resolution = { effective: [], byUid: new Map() };
+  #lastSummary = "";
 
   constructor(kc: KubeConfig, opts: WatchOptions) {
     this.#opts = opts;
@@ -123,7 +124,18 @@ export class PolicyWatch {
         name: h.spec?.scaleTargetRef.name ?? "",
       },
     }));
-    this.#last = resolvePolicies(this.#policies.list(), hpas);
-    this.#opts.onChange(this.#last);
+    const r = resolvePolicies(this.#policies.list(), hpas);
+    this.#last = r;
+    // Status writes come back through the watch: log only when the outcome changed.
+    const summary = {
+      workloads: r.effective.map((p) => `${p.metadata.namespace}/${p.spec.targetRef.name}`),
+      refused: [...r.byUid.values()]
+        .filter((p) => p.invalid || p.conflict)
+        .map((p) => `${p.object.metadata?.namespace}/${p.object.metadata?.name}`),
+    };
+    const text = JSON.stringify(summary);
+    if (text !== this.#lastSummary) this.#opts.log.info(summary, "policies");
+    this.#lastSummary = text;
+    this.#opts.onChange(r);
   }
 }

@@ -47,12 +47,12 @@ describe("agent → real controller", () => {
       out += c;
     });
     controllerUrl = await waitFor(
+      "the controller to listen",
       () => {
         if (controller.exitCode !== null) throw new Error(`controller exited: ${out}`);
         const line = out.split("\n").find((l) => l.includes('"controller listening"'));
         return line ? String(JSON.parse(line).url) : undefined;
       },
-      "the controller to listen",
       30_000,
     );
     worker = await startService("worker", { WORKER_CONCURRENCY: "8", QUEUE_CAPACITY: "1000" });
@@ -74,7 +74,7 @@ describe("agent → real controller", () => {
   });
 
   it("accepts every report: the workload shows the pod and the load it sees", async () => {
-    await waitFor(async () => (await view()).pods.reporting === 1, "the pod to be counted");
+    await waitFor("the pod to be counted", async () => (await view()).pods.reporting === 1);
     const load = await sendJobs(worker.url, 30, 4000, 5);
     const v = await view();
     expect(v.pods).toMatchObject({ known: 1, reporting: 1, notReady: 0, unreachable: 0 });

@@ -8,25 +8,13 @@ import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { waitFor } from "../../support/wait.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-/** Polls `probe` until it returns something, or fails naming `what`. */
-export async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor };
 
 export interface AgentProcess {
   proc: ChildProcess;
@@ -81,12 +69,12 @@ export function spawnAgent(env: Record<string, string>): AgentProcess {
     exited,
     url: () =>
       waitFor(
+        "the agent to start",
         () => {
           if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${text}`);
           const started = lines.find((l) => l.msg === "agent started");
           return started ? String(started.url) : undefined;
         },
-        "the agent to start",
         30_000,
       ),
     async stop() {
@@ -170,14 +158,7 @@ export class ReportReceiver {
 }
 
 /** A port nothing listens on (the OS gave it, and it was closed again at once). */
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from "../../../tools/local/ports.ts";
 
 export interface SendResult {
   sent: number;

@@ -33,7 +33,7 @@ describe("agent with its app unreachable", () => {
   });
 
   it("reports app: unreachable with no signals (silence is not zero load)", async () => {
-    await waitFor(() => receiver.reports.length >= 3, "three reports");
+    await waitFor("three reports", () => receiver.reports.length >= 3);
     for (const r of receiver.reports) {
       expect(r.body.app).toBe("unreachable");
       expect(r.body.signals).toEqual({});
@@ -82,7 +82,7 @@ describe("agent → worker, controller down and up", () => {
   });
 
   it("the newest report arrives, not a backlog", async () => {
-    await waitFor(() => receiver.reports.length >= 2, "the first reports");
+    await waitFor("the first reports", () => receiver.reports.length >= 2);
     await receiver.down();
     const downAt = Date.now();
     await sendJobs(worker.url, 50, 3000, 5); // ~12 reports made while the controller is away
@@ -90,8 +90,8 @@ describe("agent → worker, controller down and up", () => {
     const upAt = Date.now();
     await receiver.up();
     const first = await waitFor(
-      () => receiver.since(upAt)[0],
       "a report after the controller is back",
+      () => receiver.since(upAt)[0],
       10_000,
     );
     await new Promise((r) => setTimeout(r, 1500));
@@ -140,14 +140,14 @@ describe("agent → worker: jumps, token rotation, SIGTERM", () => {
   });
 
   it("a jump in load is reported before the report interval", async () => {
-    await waitFor(() => receiver.reports.length >= 1, "the first report");
+    await waitFor("the first report", () => receiver.reports.length >= 1);
     // Let the windows fill with idle scrapes, then step to 100 jobs/s.
     await new Promise((r) => setTimeout(r, 2000));
     const start = Date.now();
     const load = sendJobs(worker.url, 100, 2500, 5);
     const early = await waitFor(
-      () => receiver.since(start).find((r) => (r.body.signals.requestRate ?? 0) > 20),
       "a report showing the load",
+      () => receiver.since(start).find((r) => (r.body.signals.requestRate ?? 0) > 20),
       8000,
     );
     await load;
@@ -162,8 +162,8 @@ describe("agent → worker: jumps, token rotation, SIGTERM", () => {
     const rotatedAt = Date.now();
     await sendJobs(worker.url, 100, 1500, 5); // makes a jump, so a report goes out soon
     await waitFor(
-      () => receiver.since(rotatedAt).find((r) => r.authorization === "Bearer token-two-xyz"),
       "a report with the new token",
+      () => receiver.since(rotatedAt).find((r) => r.authorization === "Bearer token-two-xyz"),
       12_000,
     );
     expect(agent.output()).not.toContain("token-one-abc");
@@ -209,18 +209,16 @@ describe("agent → draining worker", () => {
   });
 
   it("reports notReady with its signals while the app drains, then unreachable once it is gone", async () => {
-    await waitFor(() => receiver.reports.some((r) => r.body.app === "ready"), "a ready report");
+    await waitFor("a ready report", () => receiver.reports.some((r) => r.body.app === "ready"));
     worker.proc.kill("SIGTERM");
-    const notReady = await waitFor(
-      () => receiver.reports.find((r) => r.body.app === "notReady"),
-      "a notReady report",
+    const notReady = await waitFor("a notReady report", () =>
+      receiver.reports.find((r) => r.body.app === "notReady"),
     );
     expect(notReady.body.signals.queueLength).toBe(0);
     expect(notReady.body.signals.requestRate).toBe(0);
     await worker.exited;
-    const gone = await waitFor(
-      () => receiver.reports.find((r) => r.body.app === "unreachable"),
-      "an unreachable report",
+    const gone = await waitFor("an unreachable report", () =>
+      receiver.reports.find((r) => r.body.app === "unreachable"),
     );
     expect(gone.body.signals).toEqual({});
     const states = receiver.reports.map((r) => r.body.app);

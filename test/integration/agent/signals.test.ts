@@ -39,7 +39,7 @@ describe("agent → worker: signals follow the load sent", () => {
   });
 
   it("requestRate and completionRate match 40 jobs/s within ±20 %; queue stays short; nothing rejected", async () => {
-    await waitFor(() => receiver.reports.length >= 2, "the first reports");
+    await waitFor("the first reports", () => receiver.reports.length >= 2);
     const loadStart = Date.now();
     const load = await sendJobs(worker.url, 40, 6000, 10);
     const loadEnd = Date.now();
@@ -87,8 +87,8 @@ describe("agent → worker: signals follow the load sent", () => {
   it("after load stops, requestRate falls to 0 (idle is 0, scrapes and probes are not load)", async () => {
     const quietFrom = Date.now() + 1500;
     await waitFor(
-      () => receiver.reports.filter((r) => r.body.window.start >= quietFrom).length >= 3,
       "idle reports",
+      () => receiver.reports.filter((r) => r.body.window.start >= quietFrom).length >= 3,
     );
     for (const r of receiver.reports.filter((x) => x.body.window.start >= quietFrom)) {
       expect(r.body.signals.requestRate).toBe(0);
@@ -126,11 +126,11 @@ describe("agent → worker restarted between two scrapes: a counter reset is not
     const port = new URL(worker.url).port;
     // Build up large counters first, so a naive delta after the restart would be very negative.
     const before = sendJobs(worker.url, 80, 7000, 5);
-    await waitFor(() => receiver.reports.length >= 2, "two reports", 15_000);
+    await waitFor("two reports", () => receiver.reports.length >= 2, 15_000);
     const { rate } = await before;
     // Right after a scrape, restart the worker on the same port while load continues.
     const n = receiver.reports.length;
-    await waitFor(() => receiver.reports.length > n, "a fresh report", 10_000);
+    await waitFor("a fresh report", () => receiver.reports.length > n, 10_000);
     const during = sendJobs(worker.url, 40, 9000, 5);
     await worker.stop();
     worker = await startService("worker", {
@@ -141,10 +141,10 @@ describe("agent → worker restarted between two scrapes: a counter reset is not
     const restartedAt = Date.now();
     await during;
     await waitFor(
+      "a report after the restart",
       () =>
         receiver.reports.filter((r) => r.body.window.start >= restartedAt && r.body.app === "ready")
           .length >= 1,
-      "a report after the restart",
       15_000,
     );
     const ceiling = 1.5 * Math.max(rate, 80);
@@ -191,7 +191,7 @@ describe("agent → api: arrivals counted by the kit, probes and scrapes exclude
   });
 
   it("an idle api reads 0 requests/s although the agent scrapes it 8 times a second", async () => {
-    await waitFor(() => receiver.reports.length >= 8, "reports from an idle api");
+    await waitFor("reports from an idle api", () => receiver.reports.length >= 8);
     // The first report has no counter rate yet (one scrape is no rate); then 0 every time.
     const [first, ...rest] = receiver.reports;
     expect(first?.body.signals.requestRate).toBeUndefined();

@@ -222,4 +222,9 @@ describe("windows", () => {
       5000, 9000, 10000, 11000,
     ]);
   });
+
+  it("prune drops snapshots stamped after the newest: the wall clock stepped back", () => {
+    // Scrapes at 10 s and 11 s, then the clock steps back an hour: only the newest is left.
+    expect(prune(at(10, 11, 11 - 3600), 6000).map((s) => s.at - T0)).toEqual([(11 - 3600) * 1000]);
+  });
 });

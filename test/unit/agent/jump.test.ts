@@ -69,6 +69,11 @@ describe("reportReason", () => {
       want: "interval",
     },
     { name: "too soon, nothing new", t: { ...base, lastReportAt: 9500 }, want: undefined },
+    {
+      name: "the wall clock stepped back past the last report: report, do not wait for it",
+      t: { ...base, lastReportAt: 10_000 + 3_600_000 },
+      want: "interval",
+    },
     { name: "jump reports early", t: { ...base, lastReportAt: 9500, jumped: true }, want: "jump" },
     {
       name: "jump inside the min gap waits",

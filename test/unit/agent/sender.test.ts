@@ -151,4 +151,31 @@ describe("LatestSender", () => {
     expect(ok.kind).toBe("accepted");
     expect(c.received[0]).toMatchObject({ leaving: true });
   });
+
+  it("waits out a Retry-After only up to its bound: an hour's worth does not silence it", async () => {
+    const received: Report[] = [];
+    let calls = 0;
+    const sender = new LatestSender({
+      post: async (r) => {
+        if (calls++ === 0)
+          return { kind: "retry", reason: "429", status: 429, retryAfterMs: 3_600_000 };
+        received.push(r);
+        return { kind: "accepted", status: 202 };
+      },
+      backoff: { baseMs: 1, maxMs: 1 },
+      firstSeq: 1,
+      maxRetryAfterMs: 50,
+    });
+    const ac = new AbortController();
+    const running = sender.run(ac.signal);
+    const start = performance.now();
+    sender.offer(report(1));
+    while (received.length === 0 && performance.now() - start < 2000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ac.abort();
+    await running;
+    expect(received).toHaveLength(1);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+  });
 });

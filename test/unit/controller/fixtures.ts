@@ -14,3 +14,22 @@ export function report(over: Partial<Report> = {}): Report {
     ...over,
   };
 }
+
+/**
+ * The worker's ScalingPolicy as YAML, as tests of the controller's API load it: 1..10 replicas on
+ * requestRate 10 per pod, no scale-down window; `scaleUp` replaces the HPA's default rate limit.
+ */
+export function workerPolicyYaml(scaleUp?: string): string {
+  return `
+apiVersion: scaling.swell.dev/v1alpha1
+kind: ScalingPolicy
+metadata: { name: worker, namespace: default }
+spec:
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: worker }
+  minReplicas: 1
+  maxReplicas: 10
+  metrics: [{ name: requestRate, averageValue: 10 }]
+  behavior:
+    scaleDown: { stabilizationWindowSeconds: 0 }${scaleUp ? `\n    scaleUp: ${scaleUp}` : ""}
+`;
+}

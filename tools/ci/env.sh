@@ -52,3 +52,43 @@ swell_lock_cache() {
   exec 9>"$1/.lock"
   flock 9
 }
+
+# -ldflags for a Kubernetes program of version $1 (v1.x.y): stripped, and the version stamped
+# where `--version` and the apiserver's /version read it.
+swell_k8s_ldflags() {
+  local version="$1" minor pkg flags="-s -w"
+  minor="${version#v1.}"
+  minor="${minor%%.*}"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  done
+  printf '%s' "$flags"
+}
+
+# Runs a `go build -v` or `go install -v` command (the arguments after the first four) with
+# its output appended to the log file $4, and every 20 s prints "$1: $2: N of at most $3
+# packages compiled" (-v names one package a line; no terminal tricks, so it reads the same in
+# a CI log). On failure, ends the script with the log's last lines. Reads $start (SECONDS at
+# the build's start).
+swell_go_progress() {
+  local label="$1" what="$2" total="$3" log="$4"
+  shift 4
+  : >>"$log"
+  local before pid
+  before="$(grep -c . "$log" || true)"
+  "$@" >>"$log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 20
+    kill -0 "$pid" 2>/dev/null || break
+    echo "$label: $what: still building... $(($(grep -c . "$log" || true) - before)) of at most $total packages compiled, $((SECONDS - start))s" >&2
+  done
+  if ! wait "$pid"; then
+    trap - EXIT INT TERM
+    echo "$label: $what failed; last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  trap - EXIT INT TERM
+}

@@ -58,46 +58,19 @@ mkdir -p "$tmp"
 log="$dir/build.log"
 : >"$log"
 
-minor="${version#v1.}"
-minor="${minor%%.*}"
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-done
-
-# Progress every 20 s from 'go build -v' (one package per line), as in tools/cluster/build.sh.
-run_logged() {
-  local what="$1" total="$2"
-  shift 2
-  "$@" >>"$log" 2>&1 &
-  local pid=$!
-  trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 20
-    kill -0 "$pid" 2>/dev/null || break
-    echo "node build: $what: $(grep -c . "$log" || true) of at most $total packages compiled, $((SECONDS - start))s" >&2
-  done
-  if ! wait "$pid"; then
-    trap - EXIT INT TERM
-    echo "node build: $what failed; last lines of $log:" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  trap - EXIT INT TERM
-}
-
 cd "$mod"
 echo "node build: downloading Go modules (most are shared with the control plane's)" >&2
 go mod download >&2
 total="$(go list -deps tool | wc -l)"
-run_logged "kubelet, kube-proxy" "$total" go build -v -trimpath -ldflags="$ldflags" -o "$tmp/" tool
+swell_go_progress "node build" "kubelet, kube-proxy" "$total" "$log" \
+  go build -v -trimpath -ldflags="$(swell_k8s_ldflags "$version")" -o "$tmp/" tool
 
 # CoreDNS at a pinned release, built with its own go.mod and go.sum (checked against the Go
 # checksum database), so its dependencies do not bend Kubernetes' and the other way round.
 echo "node build: CoreDNS $coredns_version" >&2
 : >"$log"
-run_logged "CoreDNS" "about 900" env GOBIN="$tmp" go install -v -trimpath -ldflags="-s -w" \
-  "github.com/coredns/coredns@$coredns_version"
+swell_go_progress "node build" "CoreDNS" "about 900" "$log" \
+  env GOBIN="$tmp" go install -v -trimpath -ldflags="-s -w" "github.com/coredns/coredns@$coredns_version"
 
 # The pause program every pod sandbox runs (it holds the namespaces and reaps zombies).
 k8s_dir="$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)"

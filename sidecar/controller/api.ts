@@ -33,6 +33,9 @@ export const DecisionsQuery = z.strictObject({
 
 /** The prescale route, which a cluster's controller guards and forwards like reports. */
 export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
+/** The fresh per-pod signals the metrics API serves; a follower reads the leader's here. */
+export const SIGNALS_PATH = "/v1/signals";
+export const SignalsQuery = z.strictObject({ namespace: z.string().min(1).max(63).optional() });
 
 /** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
 export function registerControllerApi(app: Hono, deps: ApiDeps): void {
@@ -81,6 +84,19 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
       leader: controller.leader.leader() ?? null,
       identity: controller.leader.identity,
       ...view(w, clock(), 50),
+    });
+  });
+
+  app.get(SIGNALS_PATH, (c) => {
+    const query = SignalsQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw problems.badRequest(
+        query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; "),
+      );
+    }
+    return c.json({
+      identity: controller.leader.identity,
+      workloads: controller.signals(query.data.namespace),
     });
   });
 

@@ -46,8 +46,27 @@ export const controllerEnv = z
     SWELL_TICK: envVars.durationMs().default(1000),
     SWELL_REPORT_MAX_AGE: envVars.durationMs().default(30_000),
     SWELL_REPORTS_PER_POD_PER_SECOND: envVars.positiveInt(1000).default(20),
+    // The metrics API's (docs/kubernetes.md, "A plain HPA on swell's signals").
+    SWELL_METRICS_API_PORT: envVars.port().optional(),
+    SWELL_METRICS_API_HOST: envVars.host().optional(),
+    SWELL_METRICS_API_SERVICE: envVars.string().default("swell-controller-metrics"),
+    SWELL_METRICS_API_SECRET: envVars.string().default("swell-controller-metrics-tls"),
+    SWELL_METRICS_API_APISERVICES: envVars
+      .string()
+      .default(
+        "v1beta2.custom.metrics.k8s.io,v1beta1.custom.metrics.k8s.io,v1beta1.external.metrics.k8s.io",
+      ),
+    SWELL_METRICS_API_MAX_WORKLOADS: envVars.nonNegativeInt(100_000).default(1000),
   })
   .superRefine((c, ctx) => {
+    // The metrics API authenticates through, and registers with, a Kubernetes API server.
+    if (c.SWELL_METRICS_API_PORT !== undefined && c.SWELL_BACKEND !== "kubernetes") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWELL_METRICS_API_PORT"],
+        message: "expected only with SWELL_BACKEND=kubernetes",
+      });
+    }
     // client-go's rules: the leader gives up (renewDeadline) before others may take over
     // (leaseDuration), and retries several times within the deadline.
     if (c.SWELL_RENEW_DEADLINE >= c.SWELL_LEASE_DURATION) {
@@ -84,6 +103,21 @@ export interface KubernetesConfig {
   tokenAudience: string;
   tokenCacheTtlMs: number;
   forwardTimeoutMs: number;
+  /** custom.metrics.k8s.io and external.metrics.k8s.io over TLS; undefined: not served. */
+  metricsApi: MetricsApiConfig | undefined;
+}
+
+export interface MetricsApiConfig {
+  host: string;
+  port: number;
+  /** The controller's namespace (its Secret and Service); undefined: the pod's own, else default. */
+  namespace: string | undefined;
+  /** The Service the APIServices name: its DNS names are in the serving certificate. */
+  service: string;
+  /** The Secret holding the serving certificate every replica shares. */
+  secret: string;
+  /** The APIServices whose caBundle the controller keeps. */
+  apiServices: string[];
 }
 
 export interface ControllerConfig {
@@ -106,6 +140,8 @@ export interface ControllerConfig {
   tickMs: number;
   reportMaxAgeMs: number;
   reportsPerPodPerSecond: number;
+  /** Workloads no ScalingPolicy targets whose reports are kept, for the metrics API (0: none). */
+  observedWorkloads: number;
 }
 
 /**
@@ -154,12 +190,31 @@ export function parseControllerConfig(
             tokenAudience: v.SWELL_TOKEN_AUDIENCE,
             tokenCacheTtlMs: v.SWELL_TOKEN_CACHE_TTL,
             forwardTimeoutMs: v.SWELL_FORWARD_TIMEOUT,
+            metricsApi:
+              v.SWELL_METRICS_API_PORT === undefined
+                ? undefined
+                : {
+                    host: v.SWELL_METRICS_API_HOST ?? v.HOST,
+                    port: v.SWELL_METRICS_API_PORT,
+                    namespace: v.POD_NAMESPACE,
+                    service: v.SWELL_METRICS_API_SERVICE,
+                    secret: v.SWELL_METRICS_API_SECRET,
+                    apiServices:
+                      v.SWELL_METRICS_API_APISERVICES === "none"
+                        ? []
+                        : v.SWELL_METRICS_API_APISERVICES.split(",")
+                            .map((name) => name.trim())
+                            .filter(Boolean),
+                  },
           }
         : undefined,
       podTtlMs: v.SWELL_POD_TTL,
       tickMs: v.SWELL_TICK,
       reportMaxAgeMs: v.SWELL_REPORT_MAX_AGE,
       reportsPerPodPerSecond: v.SWELL_REPORTS_PER_POD_PER_SECOND,
+      // With the metrics API on, an HPA may read a workload no ScalingPolicy targets.
+      observedWorkloads:
+        v.SWELL_METRICS_API_PORT === undefined ? 0 : v.SWELL_METRICS_API_MAX_WORKLOADS,
     },
   };
 }

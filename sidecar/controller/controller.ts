@@ -7,6 +7,7 @@ import { describeTarget, type ScaleBackend } from "./backend.ts";
 import { checkReport, type IngestLimits } from "./ingest.ts";
 import type { LeaderElector } from "./leader.ts";
 import type { ControllerMetrics } from "./metrics.ts";
+import { type WorkloadSignals, workloadSignals } from "./signals-view.ts";
 import { type DecisionRecord, Workload } from "./workload.ts";
 
 export interface ControllerOptions extends IngestLimits {
@@ -16,12 +17,18 @@ export interface ControllerOptions extends IngestLimits {
   tickMs: number;
   /** Report-triggered decisions for one workload are at least this far apart. */
   minDecisionIntervalMs: number;
+  /**
+   * How many workloads with no ScalingPolicy may have their reports kept (for the metrics API,
+   * so an HPA can read them); 0 refuses their reports as unknown.
+   */
+  maxObservedWorkloads: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   podTtlMs: 5_000,
   tickMs: 1_000,
   minDecisionIntervalMs: 100,
+  maxObservedWorkloads: 0,
   maxAgeMs: 30_000,
   maxSkewMs: 5_000,
 };
@@ -65,6 +72,8 @@ export class Controller {
   readonly options: ControllerOptions;
   readonly #deps: ControllerDeps;
   readonly #workloads = new Map<string, Workload>();
+  // Workloads no policy targets whose reports are kept for the metrics API only: never decided on.
+  readonly #observed = new Map<string, ObservedWorkload>();
   // Per-workload scheduling: one decision at a time, report bursts coalesced into one more.
   readonly #running = new Set<string>();
   readonly #dirty = new Set<string>();
@@ -117,7 +126,8 @@ export class Controller {
   ingest(report: Report): Outcome {
     const { clock, metrics } = this.#deps;
     const now = clock();
-    const w = this.#workloads.get(workloadKey(report.workload));
+    const key = workloadKey(report.workload);
+    const w = this.#workloads.get(key) ?? this.#observe(key, report);
     if (!w) {
       metrics.reports.inc({ outcome: "unknown_workload" });
       return {
@@ -127,13 +137,14 @@ export class Controller {
         detail: `no ScalingPolicy targets ${report.workload.namespace}/${report.workload.name}`,
       };
     }
-    if (w.policy.spec.targetRef.kind !== report.workload.kind) {
+    const kind = w instanceof Workload ? w.policy.spec.targetRef.kind : w.kind;
+    if (kind !== report.workload.kind) {
       metrics.reports.inc({ outcome: "kind_mismatch" });
       return {
         ok: false,
         status: 422,
         title: "Workload kind mismatch",
-        detail: `${w.key} is a ${w.policy.spec.targetRef.kind}, the report says ${report.workload.kind}`,
+        detail: `${w.key} is a ${kind}, the report says ${report.workload.kind}`,
       };
     }
     const previous = w.pods.get(report.pod.uid);
@@ -146,8 +157,43 @@ export class Controller {
     metrics.reportAge.observe(Math.max(0, now - report.window.end) / 1000);
     if (report.leaving) w.pods.delete(report.pod.uid);
     else w.pods.set(report.pod.uid, { report, receivedAt: now });
-    if (report.leaving || matters(report, previous)) this.#request(w);
+    if (!(w instanceof Workload) && w.pods.size > 0) this.#observed.set(key, w);
+    if (w instanceof Workload && (report.leaving || matters(report, previous))) this.#request(w);
     return { ok: true };
+  }
+
+  /**
+   * The fresh signals of every workload (of one namespace), whether a policy targets it or its
+   * reports are only observed: the read-only view the metrics API serves.
+   */
+  signals(namespace?: string): WorkloadSignals[] {
+    const now = this.#deps.clock();
+    const ttl = this.options.podTtlMs;
+    const out: WorkloadSignals[] = [];
+    for (const w of this.#workloads.values()) {
+      if (namespace !== undefined && w.namespace !== namespace) continue;
+      const ref = { namespace: w.namespace, kind: w.policy.spec.targetRef.kind, policy: true };
+      out.push(
+        workloadSignals({ ...ref, name: w.policy.spec.targetRef.name }, w.pods.values(), now, ttl),
+      );
+    }
+    for (const o of this.#observed.values()) {
+      if (namespace !== undefined && o.namespace !== namespace) continue;
+      if (this.#workloads.has(o.key)) continue;
+      out.push(workloadSignals({ ...o, policy: false }, o.pods.values(), now, ttl));
+    }
+    return out;
+  }
+
+  /**
+   * The observed (policy-less) workload a report names; a new one, kept only once a report is
+   * taken, while fewer than the bound are kept.
+   */
+  #observe(key: string, report: Report): ObservedWorkload | undefined {
+    const known = this.#observed.get(key);
+    if (known || this.#observed.size >= this.options.maxObservedWorkloads) return known;
+    const { namespace, kind, name } = report.workload;
+    return { key, namespace, kind, name, pods: new Map() };
   }
 
   /** Sets a floor that expires: pre-scaling before a known surge. */
@@ -183,6 +229,7 @@ export class Controller {
   start(signal: AbortSignal): void {
     this.#ticker = setInterval(() => {
       for (const w of this.#workloads.values()) this.#request(w);
+      this.#expireObserved(this.#deps.clock());
     }, this.options.tickMs);
     signal.addEventListener("abort", () => this.stop(), { once: true });
   }
@@ -348,12 +395,35 @@ export class Controller {
   }
 
   /** Forget pods silent for much longer than the TTL, so memory follows the live pod set. */
-  #expirePods(w: Workload, now: number): void {
+  #expirePods(w: { pods: Map<string, PodReport> }, now: number): void {
     const forgetAfter = this.options.podTtlMs * 12;
     for (const [uid, p] of w.pods) {
       if (now - p.receivedAt > forgetAfter) w.pods.delete(uid);
     }
   }
+
+  /** Observed workloads go with their last pod; one a policy now targets moves over to it. */
+  #expireObserved(now: number): void {
+    for (const o of this.#observed.values()) {
+      const w = this.#workloads.get(o.key);
+      if (w) {
+        for (const [uid, p] of o.pods) if (!w.pods.has(uid)) w.pods.set(uid, p);
+        this.#observed.delete(o.key);
+        continue;
+      }
+      this.#expirePods(o, now);
+      if (o.pods.size === 0) this.#observed.delete(o.key);
+    }
+  }
+}
+
+/** A workload no policy targets, whose reports are kept for the metrics API only. */
+interface ObservedWorkload {
+  key: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  pods: Map<string, PodReport>;
 }
 
 /**

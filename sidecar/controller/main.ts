@@ -100,7 +100,26 @@ if (cluster) {
   }
   lease.start();
   status.start(config.tickMs);
+  // custom.metrics.k8s.io and external.metrics.k8s.io, for a plain HPA (docs/kubernetes.md).
+  const api = settings.metricsApi;
+  const metricsApi = api
+    ? await k8s
+        .startMetricsApi(kc, controller, {
+          ...api,
+          namespace: api.namespace ?? k8s.inClusterNamespace() ?? "default",
+          isLeader: () => lease.isLeader(),
+          leaderUrl: () => lease.leaderUrl(),
+          timeoutMs: settings.forwardTimeoutMs,
+          log,
+        })
+        .catch(async (err) => {
+          logger.error({ err }, "cannot serve the metrics API");
+          await running.stop();
+          return process.exit(1);
+        })
+    : undefined;
   stopCluster = async () => {
+    await metricsApi?.close();
     status.stop();
     await watch.stop();
     // Releases the Lease, so the next leader need not wait out its duration.

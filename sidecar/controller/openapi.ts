@@ -6,7 +6,7 @@ import {
   problem,
 } from "../../services/kit/openapi.ts";
 import { REPORTS_PATH, Report } from "../protocol/report.ts";
-import { DecisionsQuery, PrescaleBody } from "./api.ts";
+import { DecisionsQuery, PrescaleBody, SIGNALS_PATH, SignalsQuery } from "./api.ts";
 import { EVENTS_PATH } from "./ui/routes.ts";
 
 // What the API answers, as schemas: the fuzz tests check every response against them.
@@ -31,6 +31,24 @@ const DecisionView = z.object({
   applied: z.boolean(),
   error: z.string().optional(),
   leader: z.string().optional(),
+});
+
+/** GET /v1/signals: the fresh signals the metrics API serves (signals-view.ts). */
+const WorkloadSignalsView = z.object({
+  namespace: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  policy: z.boolean(),
+  pods: z.array(
+    z.object({
+      name: z.string(),
+      uid: z.string(),
+      at: z.number().int(),
+      windowMs: z.number().int(),
+      signals: z.record(z.string(), z.number()),
+    }),
+  ),
+  signals: z.record(z.string(), z.number()),
 });
 
 const WorkloadView = z.object({
@@ -141,6 +159,20 @@ export function controllerOperations(): OperationSpec[] {
         },
         "400": problem("a bad limit, or an unknown query parameter"),
         "404": problem("no ScalingPolicy targets that workload"),
+      },
+    },
+    {
+      method: "get",
+      path: SIGNALS_PATH,
+      operationId: "getSignals",
+      summary: "the fresh signals per pod and summed, of every workload (or one namespace's)",
+      query: SignalsQuery.shape,
+      responses: {
+        "200": {
+          description: "the signals",
+          schema: z.object({ identity: z.string(), workloads: z.array(WorkloadSignalsView) }),
+        },
+        "400": problem("a bad namespace, or an unknown query parameter"),
       },
     },
     ...pageOperations(),

@@ -25,7 +25,8 @@ import { registerLivePage } from "./ui/routes.ts";
 // between them; buildController and runController chain them for programs that add nothing.
 
 export interface CoreDeps {
-  config: Pick<ControllerConfig, "podTtlMs" | "tickMs" | "reportMaxAgeMs">;
+  config: Pick<ControllerConfig, "podTtlMs" | "tickMs" | "reportMaxAgeMs"> &
+    Partial<Pick<ControllerConfig, "observedWorkloads">>;
   policies: ScalingPolicy[];
   backend: ScaleBackend;
   leader: LeaderElector;
@@ -46,7 +47,12 @@ export function createController(deps: CoreDeps): Controller {
       clock: deps.clock ?? Date.now,
       log: deps.logger,
     },
-    { podTtlMs: config.podTtlMs, tickMs: config.tickMs, maxAgeMs: config.reportMaxAgeMs },
+    {
+      podTtlMs: config.podTtlMs,
+      tickMs: config.tickMs,
+      maxAgeMs: config.reportMaxAgeMs,
+      maxObservedWorkloads: config.observedWorkloads ?? 0,
+    },
   );
 }
 

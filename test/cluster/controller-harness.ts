@@ -79,13 +79,21 @@ export async function applyControllerRbac(
   kc: KubeConfig,
   namespace: string,
   dir: string,
+  files = ["k8s/base/controller/rbac.yaml"],
 ): Promise<string> {
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  for (const doc of await yamlDocs("k8s/base/controller/rbac.yaml")) {
+  const docs = (await Promise.all(files.map(yamlDocs))).flat();
+  for (const doc of docs) {
     const o = JSON.parse(
       JSON.stringify(doc).replaceAll('"namespace":"swell"', `"namespace":"${namespace}"`),
     );
-    if (o.kind === "ClusterRoleBinding") o.metadata.name = `swell-controller-${namespace}`;
+    // Bindings outside the test's namespace are one per test namespace.
+    if (
+      o.kind === "ClusterRoleBinding" ||
+      (o.kind === "RoleBinding" && o.metadata.namespace !== namespace)
+    ) {
+      o.metadata.name = `${o.metadata.name}-${namespace}`;
+    }
     try {
       await objects.create(o);
     } catch (err) {
@@ -286,7 +294,13 @@ export class FakeAgent {
   async report(
     url: string,
     requestRate: number,
-    over: { workload?: string; pod?: { name: string; uid: string }; token?: string } = {},
+    over: {
+      workload?: string;
+      pod?: { name: string; uid: string };
+      token?: string;
+      /** Signals to send instead of `{ requestRate }`. */
+      signals?: Record<string, number>;
+    } = {},
   ): Promise<number> {
     const now = Date.now();
     const res = await fetch(`${url}/v1/reports`, {
@@ -301,7 +315,7 @@ export class FakeAgent {
         seq: this.#seq++,
         window: { start: now - 1000, end: now },
         app: "ready",
-        signals: { requestRate },
+        signals: over.signals ?? { requestRate },
       }),
     });
     await res.arrayBuffer();
@@ -340,6 +354,7 @@ export function reportAsPods(
   app: string,
   url: () => string,
   total: () => number,
+  signal = "requestRate",
 ): { stop: () => Promise<void>; statuses: Map<number, number> } {
   const core = kc.makeApiClient(CoreV1Api);
   const agents = new Map<string, FakeAgent>();
@@ -347,7 +362,7 @@ export function reportAsPods(
   const statuses = new Map<number, number>();
   const send = (a: FakeAgent, share: number) =>
     a
-      .report(url(), share)
+      .report(url(), share, { signals: { [signal]: share } })
       .catch(() => 0)
       .then((status) => statuses.set(status, (statuses.get(status) ?? 0) + 1));
   let stopped = false;

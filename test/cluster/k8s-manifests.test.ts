@@ -66,7 +66,7 @@ const durationS = (raw: string | undefined) => (parseDurationMs(raw ?? "") ?? Nu
 
 describe("rendered manifests", () => {
   it.each(KUSTOMIZATIONS)(
-    "%s renders, every object in the swell namespace or cluster-wide",
+    "%s renders, every object in the swell namespace or cluster-wide (the metrics API's reader binding in kube-system)",
     (k) => {
       const objs = objects(k);
       expect(objs.length).toBeGreaterThan(15);
@@ -75,9 +75,14 @@ describe("rendered manifests", () => {
         "CustomResourceDefinition",
         "ClusterRole",
         "ClusterRoleBinding",
+        "APIService",
       ]);
+      // Reading the front proxy's CA takes a RoleBinding where it lives.
+      const inKubeSystem = (o: K8sObject) =>
+        o.kind === "RoleBinding" && o.metadata.name === "swell-controller-auth-reader";
       for (const o of objs) {
-        if (!clusterScoped.has(o.kind)) expect(o.metadata.namespace, label(o)).toBe("swell");
+        if (clusterScoped.has(o.kind)) continue;
+        expect(o.metadata.namespace, label(o)).toBe(inKubeSystem(o) ? "kube-system" : "swell");
       }
     },
   );
@@ -327,19 +332,79 @@ describe("rendered manifests", () => {
     for (const name of SERVICES) expect(find(objs, "ScalingPolicy", name).spec.mode).toBe("dryRun");
   });
 
-  it("hpa: the same services under autoscaling/v2 HPAs, without ScalingPolicies or agents", () => {
-    const objs = objects("overlays/hpa");
+  /** Each service's HPA in an overlay with no ScalingPolicy: on the same target and bounds. */
+  const hpasInPlaceOfPolicies = (overlay: string) => {
+    const objs = objects(overlay);
     const base = objects("base");
     expect(objs.filter((o) => o.kind === "ScalingPolicy")).toEqual([]);
-    for (const name of SERVICES) {
+    return SERVICES.map((name) => {
       const hpa = find(objs, "HorizontalPodAutoscaler", name);
       expect(hpa.apiVersion).toBe("autoscaling/v2");
+      expect(hpa.metadata.namespace).toBe("swell");
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
       const policy = find(base, "ScalingPolicy", name).spec;
       expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([
         policy.minReplicas,
         policy.maxReplicas,
       ]);
+      return { name, hpa, policy, objs };
+    });
+  };
+
+  it("hpa: autoscaling/v2 HPAs on swell's signals (type Pods), the policies' targets, agents kept", () => {
+    const objs = objects("overlays/hpa");
+    for (const { name, hpa, policy } of hpasInPlaceOfPolicies("overlays/hpa")) {
+      // The same signals with the same per-pod targets as the ScalingPolicy.
+      expect(
+        hpa.spec.metrics.map(
+          (m: {
+            type: string;
+            pods: { metric: { name: string }; target: { type: string; averageValue: string } };
+          }) => [
+            m.type,
+            m.pods.metric.name,
+            m.pods.target.type,
+            Number(m.pods.target.averageValue),
+          ],
+        ),
+      ).toEqual(
+        policy.metrics.map((m: { name: string; averageValue: number }) => [
+          "Pods",
+          m.name,
+          "AverageValue",
+          m.averageValue,
+        ]),
+      );
+      expect(hpa.spec.behavior).toEqual(policy.behavior);
+      const spec = podSpec(find(objs, "Deployment", name));
+      expect(allContainers(spec).map((c) => c.name)).toContain("swell-agent");
+    }
+    // Registered as an aggregated API, verified by a caBundle the controller sets (no skip).
+    for (const name of [
+      "v1beta2.custom.metrics.k8s.io",
+      "v1beta1.custom.metrics.k8s.io",
+      "v1beta1.external.metrics.k8s.io",
+    ]) {
+      const a = find(objs, "APIService", name);
+      expect(a.spec.insecureSkipTLSVerify).toBeUndefined();
+      expect(a.spec.service).toEqual({
+        name: "swell-controller-metrics",
+        namespace: "swell",
+        port: 443,
+      });
+    }
+    find(objs, "Service", "swell-controller-metrics");
+    const controller = podSpec(find(objs, "Deployment", "swell-controller")).containers[0];
+    expect(controller.env).toContainEqual({ name: "SWELL_METRICS_API_PORT", value: "6443" });
+    // The front proxy's CA is read in kube-system: that binding must stay there.
+    expect(find(objs, "RoleBinding", "swell-controller-auth-reader").metadata.namespace).toBe(
+      "kube-system",
+    );
+  });
+
+  it("hpa-cpu: the same services under autoscaling/v2 HPAs on CPU, without ScalingPolicies or agents", () => {
+    for (const { name, hpa, objs } of hpasInPlaceOfPolicies("overlays/hpa-cpu")) {
+      expect(hpa.spec.metrics[0].resource.name).toBe("cpu");
       const spec = podSpec(find(objs, "Deployment", name));
       expect(allContainers(spec).map((c) => c.name)).toEqual([name]);
       expect(spec.volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);

@@ -10,7 +10,7 @@ import { parseAllDocuments } from "yaml";
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 /** The overlays under k8s/overlays, each rendered and checked. */
-export const OVERLAYS = ["dev", "load", "hpa", "hpa-load"] as const;
+export const OVERLAYS = ["dev", "load", "hpa", "hpa-load", "hpa-cpu"] as const;
 /** The kustomizations the tests render: the base and every overlay. */
 export const KUSTOMIZATIONS = ["base", ...OVERLAYS.map((o) => `overlays/${o}`)] as const;
 

@@ -108,6 +108,7 @@ const PROFILES = [
   { profile: "load", target: "runtime", paths: ["k8s/overlays/load"] },
   { profile: "hpa", target: "runtime", paths: ["k8s/overlays/hpa"] },
   { profile: "hpa-load", target: "runtime", paths: ["k8s/overlays/hpa-load"] },
+  { profile: "hpa-cpu", target: "runtime", paths: ["k8s/overlays/hpa-cpu"] },
 ];
 const profileArgs = (profile: string) => (profile ? ["-p", profile] : []);
 

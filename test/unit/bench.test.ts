@@ -63,6 +63,7 @@ describe("bench args", () => {
     [["--quick", "--json"], { quick: true, json: true, only: [] }],
     [["--only", "agent,controller"], { quick: false, json: false, only: ["agent", "controller"] }],
     [["--only=reaction"], { quick: false, json: false, only: ["reaction"] }],
+    [["--only", "metrics-api"], { quick: false, json: false, only: ["metrics-api"] }],
   ])("%j", (argv, expected) => {
     expect(parseBenchArgs(argv)).toEqual({ ok: true, value: expected });
   });
@@ -127,6 +128,7 @@ describe("bench results", () => {
       agent: { rssMb: null, cpuPercent1Hz: null, cpuPercent4Hz: null, latencyRatio: null },
       controller: { reportsPerSecond: null, p99Ms: null },
       reaction: { p50Ms: null, p95Ms: null },
+      metricsApi: { reactionP50Ms: null, reactionP95Ms: null, swellP50Ms: null, swellP95Ms: null },
     });
   });
 

@@ -17,7 +17,10 @@ export const SECTION_NAMES = [
   "controller",
   "reaction",
   "policy",
+  "metrics-api",
 ] as const;
+/** Sections a run without --only leaves out: they need what a plain run does not (root, a control plane). */
+export const OPTIONAL_SECTIONS: readonly SectionName[] = ["metrics-api"];
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export const USAGE = `usage: npm run bench [-- --quick] [-- --json] [-- --only ${SECTION_NAMES.join(",")}]`;

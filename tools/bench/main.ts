@@ -2,11 +2,12 @@
 // in the same run. Progress on stderr; the table (or one JSON object) on stdout.
 import { configOrExit } from "../../services/kit/config.ts";
 import { type AgentResult, benchAgent } from "./agent.ts";
-import { parseBenchArgs, type SectionName, USAGE } from "./args.ts";
+import { OPTIONAL_SECTIONS, parseBenchArgs, type SectionName, USAGE } from "./args.ts";
 import { buildEntries } from "./build.ts";
 import { benchContext } from "./context.ts";
 import { benchController, type ControllerResult } from "./controller.ts";
 import { describeMachine } from "./machine.ts";
+import { benchMetricsApi, type MetricsApiResult } from "./metrics-api.ts";
 import { benchPolicy } from "./policy.ts";
 import { benchReaction, type ReactionResult } from "./reaction.ts";
 import { type BenchResults, benchJson, benchRows } from "./results.ts";
@@ -18,7 +19,8 @@ const args = configOrExit(parseBenchArgs(process.argv.slice(2)), {
   prefix: "bench",
   usage: USAGE,
 });
-const wanted = (s: SectionName) => args.only.length === 0 || args.only.includes(s);
+const wanted = (s: SectionName) =>
+  args.only.length === 0 ? !OPTIONAL_SECTIONS.includes(s) : args.only.includes(s);
 const machine = describeMachine();
 const started = performance.now();
 const log = (line: string) => process.stderr.write(line);
@@ -70,6 +72,7 @@ results.reactionAgentDefault = await section<ReactionResult>("reaction", () =>
   benchReaction(ctx, 1000),
 );
 results.policy = await section("policy", () => benchPolicy(ctx));
+results.metricsApi = await section<MetricsApiResult>("metrics-api", () => benchMetricsApi(ctx));
 
 log(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 if (args.json) {

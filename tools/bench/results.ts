@@ -1,6 +1,7 @@
 import type { AgentResult } from "./agent.ts";
 import type { ControllerResult } from "./controller.ts";
 import type { Machine } from "./machine.ts";
+import type { MetricsApiResult } from "./metrics-api.ts";
 import type { ReactionResult } from "./reaction.ts";
 import type { ScrapeResult } from "./scrape.ts";
 import type { ServiceResult } from "./service.ts";
@@ -21,6 +22,8 @@ export interface BenchResults {
   /** The same with the agents at their own default, 1 Hz: what the scrape interval contributes. */
   reactionAgentDefault?: ReactionResult;
   policy?: { table: string };
+  /** Only with --only metrics-api: an HPA on swell's metrics next to swell's own controller. */
+  metricsApi?: MetricsApiResult;
 }
 
 /** The JSON object of `--json`, in exactly the issue's shape; a missing figure is null. Pure. */
@@ -44,6 +47,12 @@ export function benchJson(r: BenchResults) {
       p99Ms: n(r.controller?.p99Ms, 1),
     },
     reaction: { p50Ms: n(r.reaction?.p50Ms, 0), p95Ms: n(r.reaction?.p95Ms, 0) },
+    metricsApi: {
+      reactionP50Ms: n(r.metricsApi?.reactionP50Ms, 0),
+      reactionP95Ms: n(r.metricsApi?.reactionP95Ms, 0),
+      swellP50Ms: n(r.metricsApi?.swellP50Ms, 0),
+      swellP95Ms: n(r.metricsApi?.swellP95Ms, 0),
+    },
   };
 }
 
@@ -200,6 +209,34 @@ export function benchRows(r: BenchResults): Row[] {
         ...(x === re ? { target: { op: "<=" as const, value: 1000 } } : {}),
         note: "",
       },
+    );
+  }
+  const m = r.metricsApi;
+  if (m) {
+    const how = `report step 0 → 4 replicas' worth of queueLength, to the Deployment's scale write; local control plane, HPA sync period ${m.hpaSyncSeconds} s (15 s by default)`;
+    rows.push(
+      {
+        section: "metricsApi",
+        figure: "reactionP50Ms",
+        value: m.reactionP50Ms,
+        unit: "ms",
+        note: `HPA (type Pods) on swell's metrics API: ${how}; ${m.hpaRunsMs.length} runs: ${m.hpaRunsMs.join(", ")} ms`,
+      },
+      {
+        section: "metricsApi",
+        figure: "reactionP95Ms",
+        value: m.reactionP95Ms,
+        unit: "ms",
+        note: "",
+      },
+      {
+        section: "metricsApi",
+        figure: "swellP50Ms",
+        value: m.swellP50Ms,
+        unit: "ms",
+        note: `swell's controller (a ScalingPolicy with panic, as the base's) on the same step: ${m.swellRunsMs.join(", ")} ms`,
+      },
+      { section: "metricsApi", figure: "swellP95Ms", value: m.swellP95Ms, unit: "ms", note: "" },
     );
   }
   return rows;

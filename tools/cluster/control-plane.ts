@@ -174,6 +174,9 @@ async function startAll(
     "--requestheader-extra-headers-prefix=X-Remote-Extra-",
     `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
     `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+    // An APIService's Service is dialed at its endpoint's address, not its ClusterIP: there is
+    // no kube-proxy here, and the tests' extension servers are local processes.
+    "--enable-aggregator-routing=true",
   ]);
   await waitFor("kube-apiserver /readyz", async () => {
     const res = await httpsGet(`${server}/readyz`, admin);

@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { request } from "node:https";
 import { createServer, type Server } from "node:net";
+import { promisify } from "node:util";
 
 /**
  * n distinct TCP ports on 127.0.0.1 that were free a moment ago: the kernel picks them, and all
@@ -68,4 +70,22 @@ export function httpsGet(
     req.on("error", reject);
     req.end();
   });
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs `ip` (iproute2) with these arguments, e.g. to make a bridge for test addresses; fails
+ * naming the package when it is missing and saying root is needed when it is refused.
+ */
+export async function ip(args: string[]): Promise<void> {
+  try {
+    await execFileAsync("ip", args);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === "ENOENT") {
+      throw new Error("ip not found on PATH (Debian: apt-get install iproute2)");
+    }
+    throw new Error(`ip ${args.join(" ")} failed (root needed): ${e.stderr ?? e.message}`);
+  }
 }

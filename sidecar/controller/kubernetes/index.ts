@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 
+export { startMetricsApi } from "../metrics-api/serve.ts";
 export { apiDiscovery } from "./discovery.ts";
 export { eventRecorder } from "./events.ts";
 export { forwardReportsToLeader } from "./forward.ts";

@@ -28,6 +28,7 @@ describe("controller config", () => {
       tickMs: 1000,
       reportMaxAgeMs: 30_000,
       reportsPerPodPerSecond: 20,
+      observedWorkloads: 0,
     });
   });
 
@@ -49,6 +50,7 @@ describe("controller config", () => {
       tokenAudience: "swell",
       tokenCacheTtlMs: 30_000,
       forwardTimeoutMs: 2_000,
+      metricsApi: undefined,
     });
   });
 
@@ -97,6 +99,32 @@ describe("controller config", () => {
     expect(ns({ SWELL_LEASE_NAMESPACE: "a", POD_NAMESPACE: "b" })).toBe("a");
     expect(ns({ POD_NAMESPACE: "b" })).toBe("b");
     expect(ns({})).toBeUndefined();
+  });
+
+  it("serves the metrics API only when SWELL_METRICS_API_PORT is set, and only in a cluster", () => {
+    const r = parseControllerConfig(
+      {
+        SWELL_BACKEND: "kubernetes",
+        POD_NAMESPACE: "swell",
+        SWELL_METRICS_API_PORT: "6443",
+        SWELL_METRICS_API_APISERVICES:
+          "v1beta2.custom.metrics.k8s.io, v1beta1.external.metrics.k8s.io",
+      },
+      machine,
+    );
+    expect(r.ok && r.value.kubernetes?.metricsApi).toEqual({
+      host: "0.0.0.0",
+      port: 6443,
+      namespace: "swell",
+      service: "swell-controller-metrics",
+      secret: "swell-controller-metrics-tls",
+      apiServices: ["v1beta2.custom.metrics.k8s.io", "v1beta1.external.metrics.k8s.io"],
+    });
+    expect(r.ok && r.value.observedWorkloads).toBe(1000);
+    const local = parseControllerConfig({ SWELL_METRICS_API_PORT: "6443" }, machine);
+    expect(local.ok ? [] : local.problems).toEqual([
+      'SWELL_METRICS_API_PORT: expected only with SWELL_BACKEND=kubernetes, got "6443"',
+    ]);
   });
 
   it("passes on the schema's problems, naming the variable", () => {

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every swell program; the Kubernetes manifests pick the program with `args`:
 #   dist/services/api/main.js  dist/services/worker/main.js  dist/sidecar/agent/main.js
 #   dist/sidecar/controller/main.js  dist/tools/load/main.js

@@ -253,6 +253,19 @@ describe("rendered manifests", () => {
     }
   });
 
+  it.each(KUSTOMIZATIONS)(
+    "%s: the leader-election Role names the controller's Lease as it is (no generated name took it)",
+    (k) => {
+      const objs = objects(k);
+      const role = find(objs, "Role", "swell-controller-leader-election");
+      const named = role.rules.flatMap((r: { resourceNames?: string[] }) => r.resourceNames ?? []);
+      const controller = podSpec(find(objs, "Deployment", "swell-controller")).containers[0];
+      const settings = configMap(objs, controller.envFrom[0].configMapRef.name);
+      // SWELL_LEASE_NAME's default (sidecar/controller/config.ts) when the manifests leave it.
+      expect(named).toEqual([settings.SWELL_LEASE_NAME ?? "swell-controller"]);
+    },
+  );
+
   it("base: one ScalingPolicy per service, valid by swell's schema, with longer windows than the local demo", async () => {
     const objs = objects("base");
     const local = parseObjects(await readFile(path.join(repoRoot, "swell.local.yaml"), "utf8"));

@@ -18,7 +18,8 @@ const buildScript = new URL("./build.sh", import.meta.url).pathname;
  * names a folder of prebuilt binaries instead.
  */
 export async function ensureBinaries(): Promise<string> {
-  const dir = process.env.SWELL_CLUSTER_BIN || (await runBuild());
+  const dir =
+    process.env.SWELL_CLUSTER_BIN || (await runBuildScript(buildScript, "the cluster binaries"));
   const missing: string[] = [];
   for (const name of [...componentNames, "kwok-stages.yaml"]) {
     try {
@@ -35,11 +36,15 @@ export async function ensureBinaries(): Promise<string> {
   return dir;
 }
 
-function runBuild(): Promise<string> {
+/**
+ * Runs a build script of ours (progress on stderr) and resolves with the last line it prints
+ * on stdout: the folder or file it built or found cached.
+ */
+export function runBuildScript(script: string, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // The build must not see SWELL_TEST_KUBECONFIG: we are here because a local cluster is wanted.
     const env = { ...process.env, SWELL_TEST_KUBECONFIG: "" };
-    const child = spawn("bash", [buildScript], { stdio: ["ignore", "pipe", "inherit"], env });
+    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
@@ -49,7 +54,7 @@ function runBuild(): Promise<string> {
     child.on("exit", (code) => {
       const dir = out.trim().split("\n").at(-1) ?? "";
       if (code === 0 && dir) resolve(dir);
-      else reject(new Error(`building the cluster binaries failed (${buildScript}, exit ${code})`));
+      else reject(new Error(`building ${what} failed (${script}, exit ${code})`));
     });
   });
 }

@@ -35,21 +35,10 @@ if complete; then
   exit 0
 fi
 
-# Go's own installer puts it in /usr/local/go, on PATH only for login shells.
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null || {
-  echo "cluster build: 'go' not found on PATH nor in /usr/local/go; install Go >= 1.26 (https://go.dev/dl/)" >&2
-  exit 1
-}
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-
-# One build process at a time per cache folder (two test runs starting together).
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
+# shellcheck source=tools/ci/env.sh
+source "$here/../ci/env.sh"
+swell_use_go "cluster build" || exit 1
+swell_lock_cache "$dir"
 if complete; then
   echo "$bin"
   exit 0
@@ -67,31 +56,10 @@ tmp="$dir/bin.tmp"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 
-# 'go build -v' names each package as it is compiled; count them into a progress line every
-# 20 s (no terminal tricks, so it reads the same in a CI log).
 log="$dir/build.log"
-minor="${version#v1.}"
-minor="${minor%%.*}"
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-done
-go build -v -trimpath -ldflags="$ldflags" -o "$tmp/" tool >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
-while kill -0 "$pid" 2>/dev/null; do
-  sleep 20
-  kill -0 "$pid" 2>/dev/null || break
-  done_pkgs="$(grep -c . "$log" || true)"
-  echo "cluster build: still building... $done_pkgs of at most $total packages compiled, $((SECONDS - start))s" >&2
-done
-if ! wait "$pid"; then
-  trap - EXIT INT TERM
-  echo "cluster build: go build failed; last lines of $log:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-fi
-trap - EXIT INT TERM
+: >"$log"
+swell_go_progress "cluster build" "5 programs" "$total" "$log" \
+  go build -v -trimpath -ldflags="$(swell_k8s_ldflags "$version")" -o "$tmp/" tool
 
 # The etcd main package is go.etcd.io/etcd/server/v3, so Go names its binary 'server'.
 for name in server v3; do [ -x "$tmp/$name" ] && mv "$tmp/$name" "$tmp/etcd"; done

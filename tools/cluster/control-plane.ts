@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { freePorts, httpsGet, type TlsClient } from "./net.ts";
-import { frontProxyClientName, generatePki } from "./pki.ts";
+import { frontProxyClientName, generatePki, type Pki } from "./pki.ts";
 import { createSupervisor, type Supervisor } from "./processes.ts";
 
 /** Issuer (and default API audience) of ServiceAccount tokens, as in a kubeadm cluster. */
@@ -21,6 +21,8 @@ export interface ControlPlane {
   /** https://127.0.0.1:<port> */
   server: string;
   nodeNames: string[];
+  /** The run's certificates (a real node signs in with pki.nodeCert). */
+  pki: Pki;
   /** Stops every process (also on failure); removes dir unless keepDir. */
   stop(): Promise<void>;
 }
@@ -36,6 +38,12 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Limit for the whole start (default 120 s: the apiserver is slow to start on 2 cores). */
   timeoutMs?: number;
+  /**
+   * For a real node (tools/node): the apiserver listens and advertises on address (the node's
+   * own interface) instead of 127.0.0.1, Services get serviceCidr (serviceIp is its first
+   * address, the `kubernetes` Service), and a client certificate for nodeName is made.
+   */
+  realNode?: { address: string; serviceCidr: string; serviceIp: string; nodeName: string };
 }
 
 /**
@@ -77,7 +85,7 @@ async function startAll(
   supervisor: Supervisor,
   deadline: number,
   log: (line: string) => void,
-): Promise<Pick<ControlPlane, "kubeconfigPath" | "server" | "nodeNames">> {
+): Promise<Pick<ControlPlane, "kubeconfigPath" | "server" | "nodeNames" | "pki">> {
   const bin = (name: string) => join(opts.binDir, name);
   const sub = async (name: string) => {
     const path = join(dir, name);
@@ -88,7 +96,14 @@ async function startAll(
     poll(what, check, supervisor, deadline);
 
   log(`control plane: generating certificates in ${dir}`);
-  const pki = await generatePki(await sub("pki"));
+  const real = opts.realNode;
+  const address = real?.address ?? "127.0.0.1";
+  const pki = await generatePki(
+    await sub("pki"),
+    real
+      ? { extraServingNames: [`IP:${address}`, `IP:${real.serviceIp}`], nodeName: real.nodeName }
+      : {},
+  );
   const ports = await freePorts(5);
   const port = (i: number) => ports[i] ?? 0;
   const etcdPort = port(0);
@@ -96,7 +111,7 @@ async function startAll(
   const apiPort = port(2);
   const kcmPort = port(3);
   const schedulerPort = port(4);
-  const server = `https://127.0.0.1:${apiPort}`;
+  const server = `https://${address}:${apiPort}`;
   const kubeconfigPath = join(dir, "admin.kubeconfig");
   await writeKubeconfig(kubeconfigPath, {
     server,
@@ -129,8 +144,8 @@ async function startAll(
   log("control plane: starting kube-apiserver");
   supervisor.start("kube-apiserver", bin("kube-apiserver"), [
     `--etcd-servers=${etcdUrl}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${apiPort}`,
     `--cert-dir=${await sub("kube-apiserver")}`,
     `--tls-cert-file=${pki.servingCert}`,
@@ -143,7 +158,12 @@ async function startAll(
     // issued by TokenRequest and accepted by a TokenReview that names that audience.
     `--api-audiences=${serviceAccountIssuer}`,
     "--authorization-mode=Node,RBAC",
-    "--service-cluster-ip-range=10.96.0.0/16",
+    `--service-cluster-ip-range=${real?.serviceCidr ?? "10.96.0.0/16"}`,
+    // A real kubelet serves logs and exec only to this client (group system:masters).
+    `--kubelet-client-certificate=${pki.adminCert}`,
+    `--kubelet-client-key=${pki.adminKey}`,
+    // A real node's name does not resolve on this machine; its address does.
+    ...(real ? ["--kubelet-preferred-address-types=InternalIP"] : []),
     "--profiling=false",
     // The aggregation layer (APIService, e.g. a metrics API) and the components' delegated
     // authentication both read these.
@@ -192,19 +212,20 @@ async function startAll(
     `--cert-dir=${await sub("kube-scheduler")}`,
     "--leader-elect=false",
   ]);
-  supervisor.start("kwok", bin("kwok"), [
-    `--kubeconfig=${kubeconfigPath}`,
-    `--config=${bin("kwok-stages.yaml")}`,
-    `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
-    "--cidr=10.244.0.0/16",
-    "--node-ip=127.0.0.1",
-    "--node-lease-duration-seconds=40",
-  ]);
+  const nodeNames = Array.from({ length: opts.nodes ?? 3 }, (_, i) => `kwok-node-${i}`);
+  if (nodeNames.length > 0)
+    supervisor.start("kwok", bin("kwok"), [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--config=${bin("kwok-stages.yaml")}`,
+      `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
+      "--cidr=10.244.0.0/16",
+      "--node-ip=127.0.0.1",
+      "--node-lease-duration-seconds=40",
+    ]);
 
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  const nodeNames = Array.from({ length: opts.nodes ?? 3 }, (_, i) => `kwok-node-${i}`);
   for (const name of nodeNames) await core.createNode({ body: fakeNode(name) });
   log(`control plane: waiting for ${nodeNames.length} kwok nodes, the controllers, the scheduler`);
 
@@ -225,7 +246,7 @@ async function startAll(
     return true;
   });
   log(`control plane: ready at ${server}`);
-  return { kubeconfigPath, server, nodeNames };
+  return { kubeconfigPath, server, nodeNames, pki };
 }
 
 /** A node for kwok to simulate: roomy, schedulable, no taints (plain pods land on it). */
@@ -252,7 +273,7 @@ function fakeNode(name: string): V1Node {
  * Polls check every 250 ms until it returns true; an exception counts as "not yet". Fails at
  * the deadline with the last error, or at once when a component has ended.
  */
-async function poll(
+export async function poll(
   what: string,
   check: () => Promise<boolean>,
   supervisor: Supervisor,

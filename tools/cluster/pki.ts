@@ -21,6 +21,16 @@ export interface Pki {
   frontProxyCaCert: string;
   frontProxyClientCert: string;
   frontProxyClientKey: string;
+  /** With opts.nodeName: the kubelet's client certificate (group system:nodes), for the Node authorizer. */
+  nodeCert?: string;
+  nodeKey?: string;
+}
+
+export interface PkiOptions {
+  /** More names for the serving certificate, e.g. "IP:198.18.0.1" (a real node reaches the apiserver there). */
+  extraServingNames?: string[];
+  /** A real node's name: also makes the kubelet's client certificate system:node:<name>. */
+  nodeName?: string;
 }
 
 /** Common name of the front-proxy client, the one name the apiserver accepts there. */
@@ -42,7 +52,7 @@ const servingNames = [
  * the front-proxy CA and client certificate, and the ServiceAccount signing key into dir, with the openssl command line (EC P-256: fast
  * to generate, accepted by every component). Valid for a week: a run never lasts longer.
  */
-export async function generatePki(dir: string): Promise<Pki> {
+export async function generatePki(dir: string, opts: PkiOptions = {}): Promise<Pki> {
   // An empty config, so no extension comes from the system's openssl.cnf (which marks every
   // self-signed certificate as a CA); each certificate gets exactly the extensions given here.
   const config = join(dir, "openssl.cnf");
@@ -114,7 +124,11 @@ export async function generatePki(dir: string): Promise<Pki> {
     ]);
   await ca("ca");
   await ca("front-proxy-ca");
-  await leaf("apiserver", "/CN=kube-apiserver", "serverAuth", servingNames.join(","));
+  const names = [...servingNames, ...(opts.extraServingNames ?? [])];
+  await leaf("apiserver", "/CN=kube-apiserver", "serverAuth", names.join(","));
+  if (opts.nodeName) {
+    await leaf("node", `/O=system:nodes/CN=system:node:${opts.nodeName}`, "clientAuth");
+  }
   await leaf("admin", "/O=system:masters/CN=swell-admin", "clientAuth");
   await leaf(
     "front-proxy-client",
@@ -147,5 +161,6 @@ export async function generatePki(dir: string): Promise<Pki> {
     frontProxyCaCert: at("front-proxy-ca.crt"),
     frontProxyClientCert: at("front-proxy-client.crt"),
     frontProxyClientKey: at("front-proxy-client.key"),
+    ...(opts.nodeName ? { nodeCert: at("node.crt"), nodeKey: at("node.key") } : {}),
   };
 }

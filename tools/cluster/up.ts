@@ -4,6 +4,7 @@ import { z } from "zod";
 import { envVars, loadConfig } from "../../services/kit/config.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { startControlPlane } from "./control-plane.ts";
+import { stopOnSignal } from "./until-signal.ts";
 
 const config = loadConfig(
   z.object({
@@ -31,18 +32,7 @@ Run the cluster tests against it:
   SWELL_TEST_KUBECONFIG=${cluster.kubeconfigPath} npm run test:cluster
 
 Logs: ${cluster.dir}/logs. Ctrl-C stops everything.`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${signal}: stopping the control plane`);
-    await cluster.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  // Stay alive until a signal arrives.
-  setInterval(() => {}, 1 << 30);
+  stopOnSignal("the control plane", () => cluster.stop());
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

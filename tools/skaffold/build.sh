@@ -39,17 +39,10 @@ if complete; then
   exit 0
 fi
 
-command -v go >/dev/null || {
-  echo "skaffold build: 'go' not found on PATH; install Go >= 1.26 (https://go.dev/dl/)" >&2
-  exit 1
-}
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-
-# One build at a time per cache folder (two test runs starting together).
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
+# shellcheck source=tools/ci/env.sh
+source "$here/../ci/env.sh"
+swell_use_go "skaffold build" || exit 1
+swell_lock_cache "$dir"
 if complete; then
   echo "$bin"
   exit 0
@@ -64,39 +57,18 @@ mkdir -p "$tmp"
 log="$dir/build.log"
 : >"$log"
 
-# Runs one 'go build -v' in the background and prints a progress line every 20 s (no terminal
-# tricks, so it reads the same in a CI log).
+# One program: its modules, then 'go build -v' with progress lines (tools/ci/env.sh).
 build() {
   local name="$1" mod="$2" ldflags="$3" target="$4"
   (cd "$mod" && go mod download) >&2
   local total
   total="$(cd "$mod" && go list -deps "$target" | wc -l)"
   echo "skaffold build: $name: compiling up to $total packages" >&2
-  local before
-  before="$(grep -c . "$log" || true)"
-  (cd "$mod" && go build -v -trimpath -ldflags="$ldflags" -o "$tmp/$name" "$target") >>"$log" 2>&1 &
-  local pid=$!
-  trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 20
-    kill -0 "$pid" 2>/dev/null || break
-    echo "skaffold build: $name: still building... $(($(grep -c . "$log" || true) - before)) of at most $total packages compiled, $((SECONDS - start))s" >&2
-  done
-  if ! wait "$pid"; then
-    trap - EXIT INT TERM
-    echo "skaffold build: go build of $name failed; last lines of $log:" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  trap - EXIT INT TERM
+  swell_go_progress "skaffold build" "$name" "$total" "$log" \
+    go build -C "$mod" -v -trimpath -ldflags="$ldflags" -o "$tmp/$name" "$target"
 }
 
-minor="${kubectl_version#v1.}"
-minor="${minor%%.*}"
-kubectl_ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kubectl_ldflags+=" -X $pkg.gitVersion=$kubectl_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-done
+kubectl_ldflags="$(swell_k8s_ldflags "$kubectl_version")"
 build kubectl "$kubectl_mod" "$kubectl_ldflags" .
 build skaffold "$skaffold_mod" "-s -w -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$version" \
   github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold

@@ -1,0 +1,104 @@
+import { mkdir, readdir, readFile, readlink, rm, rmdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { teardownNetwork } from "./network.ts";
+import { shQuiet } from "./sh.ts";
+
+/** cgroup (v1: under every controller) of the pods (kubelet cgroupRoot) and of Docker's containers. */
+export const cgroupParents = ["swell-node", "swell-docker"] as const;
+const cgroupRoot = "/sys/fs/cgroup";
+
+/**
+ * Removes everything a node run leaves when it did not stop in order (a crash, SIGKILL): every
+ * process that names the run folder (containerd shims, daemons) or sits in our cgroups, the
+ * mounts under the run folder (overlays, volumes, network namespaces), our cgroups, our
+ * interfaces and nftables tables, then the folder. Also the last step of a clean stop.
+ */
+export async function cleanupNode(runDir: string, log: (line: string) => void): Promise<void> {
+  const pids = new Set([...(await pidsNaming(runDir)), ...(await pidsInCgroups())]);
+  pids.delete(process.pid);
+  if (pids.size > 0) log(`node: killing ${pids.size} leftover processes`);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  if (pids.size > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const mount of await mountsUnder(runDir)) await shQuiet("umount", ["-l", mount]);
+  await removeCgroups();
+  await teardownNetwork();
+  await rm(runDir, { recursive: true, force: true });
+}
+
+/**
+ * Makes the pods' cgroup parent under every v1 controller (the kubelet wants it to exist), with
+ * cpuset's cpus and mems copied from the root: an empty cpuset takes no process.
+ */
+export async function createPodCgroup(): Promise<void> {
+  for (const c of await readdir(cgroupRoot)) {
+    const dir = join(cgroupRoot, c, cgroupParents[0]);
+    await mkdir(dir, { recursive: true });
+    if (c === "cpuset") {
+      for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+        await writeFile(join(dir, f), await readFile(join(cgroupRoot, c, f), "utf8"));
+      }
+    }
+  }
+}
+
+async function pidsNaming(runDir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
+      const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => "");
+      if (cmdline.includes(runDir) || cwd.startsWith(runDir)) found.push(Number(entry));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return found;
+}
+
+/** Every cgroup folder under our parents, in every controller, deepest first. */
+async function ourCgroups(): Promise<string[]> {
+  const dirs: string[] = [];
+  const walk = async (dir: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) await walk(join(dir, e.name));
+    dirs.push(dir);
+  };
+  const controllers = await readdir(cgroupRoot).catch(() => [] as string[]);
+  for (const c of controllers) for (const p of cgroupParents) await walk(join(cgroupRoot, c, p));
+  return dirs;
+}
+
+async function pidsInCgroups(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const dir of await ourCgroups()) {
+    const text = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
+    for (const line of text.split("\n")) if (line) pids.push(Number(line));
+  }
+  return pids;
+}
+
+async function removeCgroups(): Promise<void> {
+  for (const dir of await ourCgroups()) await rmdir(dir).catch(() => {});
+}
+
+/** Mount points under dir, deepest first, from this process's mount table. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const table = await readFile("/proc/self/mountinfo", "utf8");
+  const points = table
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((point) => point === dir || point.startsWith(`${dir}/`));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}

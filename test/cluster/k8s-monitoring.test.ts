@@ -3,7 +3,7 @@
 // and Services (by label and by port name). The Prometheus Operator's CRDs are not installed in
 // the test control plane (the operator is not part of swell), so its objects (PodMonitor,
 // ServiceMonitor, PrometheusRule) are checked field by field here, and the alerts' rules by
-// promtool in test/unit/monitoring.test.ts; the component's core objects (NetworkPolicy,
+// promtool in test/unit/k8s/components/monitoring.test.ts; the component's core objects (NetworkPolicy,
 // ConfigMap) go through a server-side dry run on the real API server.
 
 import { randomBytes } from "node:crypto";

@@ -6,7 +6,7 @@ import {
   sample,
   startController,
   startService,
-} from "../integration/services-process.ts";
+} from "../integration/services/process.ts";
 import {
   type Fate,
   type Latency,

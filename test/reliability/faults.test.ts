@@ -4,18 +4,18 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  type AgentProcess,
-  freePort,
-  ReportReceiver,
-  spawnAgent,
-} from "../integration/agent/harness.ts";
-import {
   metrics,
   type ServiceProcess,
   sample,
   startController,
   startService,
-} from "../integration/services-process.ts";
+} from "../integration/services/process.ts";
+import {
+  type AgentProcess,
+  freePort,
+  ReportReceiver,
+  spawnAgent,
+} from "../integration/sidecar/agent/harness.ts";
 import { waitFor } from "../support/wait.ts";
 import { workerPolicyFile } from "./harness.ts";
 

@@ -7,7 +7,7 @@ import {
   type ServiceProcess,
   startController,
   startService,
-} from "../integration/services-process.ts";
+} from "../integration/services/process.ts";
 import { workerPolicyFile } from "./harness.ts";
 
 // Every operation of the worker, the api and the controller, fuzzed by schemathesis (an

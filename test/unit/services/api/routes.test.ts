@@ -8,7 +8,7 @@ import { listen, type RunningServer } from "../../../../services/kit/server.ts";
 import { WorkQueue } from "../../../../services/kit/work-queue.ts";
 import { addWorkerRoutes, type Job, runJob } from "../../../../services/worker/routes.ts";
 import { freePort } from "../../../../tools/local/ports.ts";
-import { promtoolCheck, sample } from "../../../integration/services-process.ts";
+import { promtoolCheck, sample } from "../../../integration/services/process.ts";
 import { postJson, type ServiceApp, serviceApp } from "../service-app.ts";
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WorkQueue } from "../../../../services/kit/work-queue.ts";
 import { addWorkerRoutes, type Job, runJob } from "../../../../services/worker/routes.ts";
-import { promtoolCheck, sample } from "../../../integration/services-process.ts";
+import { promtoolCheck, sample } from "../../../integration/services/process.ts";
 import { waitFor } from "../../../support/wait.ts";
 import { postJson, type ServiceApp, serviceApp } from "../service-app.ts";
 

@@ -75,15 +75,6 @@ export function windowAverage(samples: readonly Sample[], from: number, to: numb
   return total > 0 ? weighted / total : plain / count;
 }
 
-/** The newest sample at or before `to`. */
-export function latest(samples: readonly Sample[], to: number): Sample | undefined {
-  for (let i = samples.length - 1; i >= 0; i--) {
-    const s = samples[i] as Sample;
-    if (s.t <= to) return s;
-  }
-  return undefined;
-}
-
 /**
  * Least-squares line through the samples in (from, to]: slope per second and the line's value at
  * `to`. Undefined with fewer than 3 samples or when they span less than half the window.

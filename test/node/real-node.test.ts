@@ -154,7 +154,14 @@ describe("the repository on a real node", () => {
   });
 
   it("the agents report with the token the kubelet projected: the controller's TokenReview accepts it, for its own workload only", async () => {
-    const leader = (await pods("swell-controller")).find(isReady);
+    // The Lease holder: a follower keeps no workload state of its own (it forwards reports).
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: "swell-controller", namespace: NS });
+    const leader = (await pods("swell-controller")).find(
+      (p) => isReady(p) && p.metadata?.name === lease.spec?.holderIdentity,
+    );
+    expect(leader, "the Lease holder is a Ready controller pod").toBeDefined();
     const controllerUrl = `http://${leader?.status?.podIP}:9090`;
     // Every Ready pod of api and worker is counted as reporting: its agent's reports passed
     // the TokenReview of the token in its projected volume.

@@ -319,7 +319,7 @@ describe("rendered manifests", () => {
     ]);
   });
 
-  it("dev: one replica each, debug logs, sources under node --watch, policies in dryRun", () => {
+  it("dev: one replica each, debug logs, no shutdown delay, sources under node --watch, policies in dryRun", () => {
     const objs = objects("overlays/dev");
     for (const name of [...SERVICES, "swell-controller"]) {
       const d = find(objs, "Deployment", name);
@@ -328,6 +328,11 @@ describe("rendered manifests", () => {
       expect(app.args[0]).toBe("--watch");
       expect(app.args[1]).toMatch(/\.ts$/);
       expect(configMap(objs, app.envFrom[0].configMapRef.name).LOG_LEVEL).toBe("debug");
+    }
+    // node --watch waits for the old process's graceful exit: no readiness-drop delay in dev.
+    for (const name of SERVICES) {
+      const app = podSpec(find(objs, "Deployment", name)).containers[0];
+      expect(configMap(objs, app.envFrom[0].configMapRef.name).SHUTDOWN_DELAY, name).toBe("0s");
     }
     for (const name of SERVICES) expect(find(objs, "ScalingPolicy", name).spec.mode).toBe("dryRun");
   });

@@ -334,6 +334,11 @@ describe("rendered manifests", () => {
       const app = podSpec(find(objs, "Deployment", name)).containers[0];
       expect(configMap(objs, app.envFrom[0].configMapRef.name).SHUTDOWN_DELAY, name).toBe("0s");
     }
+    // skaffold's sync (tar x) writes into the synced file, so node --watch keeps seeing it.
+    for (const name of [...SERVICES, "swell-controller"]) {
+      const app = podSpec(find(objs, "Deployment", name)).containers[0];
+      expect(app.env, name).toContainEqual({ name: "TAR_OPTIONS", value: "--overwrite" });
+    }
     for (const name of SERVICES) expect(find(objs, "ScalingPolicy", name).spec.mode).toBe("dryRun");
   });
 

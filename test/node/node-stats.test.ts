@@ -186,12 +186,13 @@ describe("the kubelet's stats of the pods on a real node (tools/bench/node-stats
     expect(sent.failed).toBe(0);
     expect(sent.ok).toBeGreaterThan((WINDOW_MS / 1000) * 10);
 
-    const pod = (await podsOf(core, "api")).find(isReady);
     for (const s of [idle, busy]) {
       for (const key of ["api/api", "api/swell-agent", "worker/worker", "worker/swell-agent"]) {
         const c = s.containers[key];
         expect(c, `${key} in ${Object.keys(s.containers).join(", ")}`).toBeDefined();
-        const limit = pod && memoryLimitBytes(pod, key.split("/")[1] ?? "");
+        const [workload = "", container = ""] = key.split("/");
+        const pod = (await podsOf(core, workload)).find(isReady);
+        const limit = pod && memoryLimitBytes(pod, container);
         expect(limit, key).toBeGreaterThan(0);
         expect(c?.workingSetBytes.max, key).toBeGreaterThan(0);
         expect(c?.workingSetBytes.max, key).toBeLessThan(limit ?? 0);

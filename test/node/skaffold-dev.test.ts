@@ -175,7 +175,9 @@ describe("skaffold dev on a real node", () => {
       );
       const edited = Date.now();
       // Polled every 50 ms: the restart's refused connections and 503s are part of the wait.
-      const answered = await waitUntilAnswer(api, marker, 30_000);
+      const answered = await waitUntilAnswer(api, marker, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nskaffold since the edit:\n${dev?.text().slice(from)}`);
+      });
       times.push(answered - edited);
       await dev?.waitForOutput(/Syncing 1 files for/, 10_000, from);
       // Let skaffold settle (it prints this after each sync) before the next edit.

@@ -12,8 +12,8 @@ import path from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { percentile } from "../../tools/bench/stats.ts";
-import { deployTree, toolsBin } from "../cluster/k8s-render.ts";
-import { adminKubeConfig, waitFor } from "../cluster/kube.ts";
+import { deployTree, run, toolsBin } from "../cluster/k8s-render.ts";
+import { adminKubeConfig, kubeconfigPath, waitFor } from "../cluster/kube.ts";
 import {
   deploymentNames,
   emptyNamespace,
@@ -236,12 +236,20 @@ describe("skaffold dev on a real node", () => {
     expect(info).toMatchObject({ name: "api-edit-5", version });
   });
 
-  it("SIGINT stops skaffold dev and removes what it deployed, namespace and all", async () => {
+  it("SIGINT stops skaffold dev and removes what it deployed, namespace and CRD included", async () => {
     const code = await dev?.stop("SIGINT", 180_000);
     expect(code, dev?.text().slice(-3000)).toBe(0);
     expect(await deploymentNames(kc)).toEqual([]);
     // Its manifests include the namespace: the next file's deploy must not meet it terminating.
     await waitNamespaceGone(kc);
+    // And the ScalingPolicy CRD, which the manifests carry too (with it, any policy anywhere).
+    const crd = await run(path.join(bin, "kubectl"), [
+      `--kubeconfig=${kubeconfigPath()}`,
+      "get",
+      "crd",
+      "scalingpolicies.scaling.swell.dev",
+    ]);
+    expect(crd.stderr).toMatch(/NotFound/);
   });
 });
 

@@ -25,7 +25,11 @@ export interface ContainerReading {
   key: string;
   podUid: string;
   container: string;
-  /** The kubelet's stats time (it refreshes a container's stats every ~10 s, not per request). */
+  /**
+   * The kubelet's stats time. With containerd's CRI stats (the real node) it is new on every
+   * request; a kubelet on cAdvisor's stats refreshes them every ~10 s, and a repeated time is
+   * the same reading.
+   */
   time: string;
   workingSetBytes?: number;
   rssBytes?: number;
@@ -172,7 +176,7 @@ export interface StatsSamplerOptions {
   core: CoreV1Api;
   nodeName: string;
   namespace: string;
-  /** How often to ask the kubelet; its own refresh is about every 10 s. */
+  /** How often to ask the kubelet (default 1 s). */
   intervalMs?: number;
   /** The label naming a pod's workload (default `app.kubernetes.io/name`). */
   workloadLabel?: string;

@@ -41,6 +41,8 @@ export const output = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr
 export interface Running {
   child: ChildProcess;
   text(): string;
+  /** When the output first reached `offset` characters (ms since the epoch), if it has. */
+  timeAt(offset: number): number | undefined;
   waitForOutput(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpExecArray>;
   /** Sends the signal and waits for the exit (SIGKILL after `graceMs`); the exit code. */
   stop(signal: NodeJS.Signals, graceMs: number): Promise<number | null>;
@@ -49,9 +51,12 @@ export interface Running {
 export function startRunning(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
   const child = spawn(file, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
+  // Each chunk's end offset and arrival time, for timing what the program printed.
+  const arrivals: { end: number; at: number }[] = [];
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     text += chunk.toString("utf8");
+    arrivals.push({ end: text.length, at: Date.now() });
     for (const w of waiters) w();
   };
   child.stdout?.on("data", onData);
@@ -65,6 +70,7 @@ export function startRunning(file: string, args: string[], cwd: string, env: Nod
   const running: Running = {
     child,
     text: () => text,
+    timeAt: (offset) => arrivals.find((a) => a.end > offset)?.at,
     waitForOutput(re, timeoutMs, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -6,6 +6,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  type TextMapPropagator,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
@@ -32,15 +33,24 @@ export interface RequestTracer {
   finish(span: Span, method: string, route: string, path: string, status: number): void;
 }
 
+export interface RequestTracerOptions {
+  /** Incoming requests to these paths make no span (probes and scrapes). */
+  ignorePaths?: ReadonlySet<string>;
+  /** Reads the caller's context from the headers: the SDK's global one (W3C by default). */
+  propagator?: Pick<TextMapPropagator, "extract" | "fields">;
+}
+
 export function createRequestTracer(
   tracer: Tracer,
-  ignorePaths: ReadonlySet<string> = new Set(),
+  options: RequestTracerOptions = {},
 ): RequestTracer {
+  const ignorePaths = options.ignorePaths ?? new Set<string>();
+  const propagator = options.propagator ?? propagation;
   // The headers the configured propagators read (traceparent, tracestate, baggage by default,
   // others under OTEL_PROPAGATORS): a request with none of them starts a new trace unparsed.
   let fields: string[] | undefined;
   const parentOf = (header: (name: string) => string | undefined): Context => {
-    fields ??= propagation.fields().map((f) => f.toLowerCase());
+    fields ??= propagator.fields().map((f) => f.toLowerCase());
     let carrier: Record<string, string> | undefined;
     for (const field of fields) {
       const value = header(field);
@@ -48,9 +58,7 @@ export function createRequestTracer(
       carrier ??= {};
       carrier[field] = value;
     }
-    return carrier
-      ? propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)
-      : ROOT_CONTEXT;
+    return carrier ? propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
   };
   return {
     ignores: (path) => ignorePaths.has(path),

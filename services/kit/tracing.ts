@@ -76,7 +76,9 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   applyToBuiltins();
   return {
     enabled: true,
-    requests: createRequestTracer(trace.getTracer("swell-kit"), options.ignorePaths),
+    requests: createRequestTracer(trace.getTracer("swell-kit"), {
+      ignorePaths: options.ignorePaths,
+    }),
     shutdown: () => sdk.shutdown(),
   };
 }

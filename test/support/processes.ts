@@ -33,20 +33,29 @@ export const key = (p: Pick<ProcessEntry, "pid" | "start">): string => `${p.pid}
 
 /**
  * Processes the run started that are still alive (a zombie has exited: its parent only has not
- * collected it yet), except the runner's own workers: any new
- * process in the runner's process group, and any new orphan (adopted by init) working in the
- * clone, which catches a `detached` child whose parent died. Other people's processes on the
- * machine are in other groups and other directories.
+ * collected it yet), except the runner's own helpers. A process is the run's when, going up
+ * its parents, it reaches the runner, or reaches a new process adopted by init that is in the
+ * runner's process group or works in the clone (an orphan: its parent died without reaping it;
+ * a `detached` child has a group of its own). Reaching an older process first (a shell, a
+ * daemon, another test run) makes it someone else's. Under a subreaper other than init an
+ * orphan is not seen.
  */
 export function leftBehind(table: readonly ProcessEntry[], run: RunIdentity): ProcessEntry[] {
+  const byPid = new Map(table.map((p) => [p.pid, p]));
+  const isNew = (p: ProcessEntry) => !run.before.has(key(p));
   const inRoot = (cwd: string) => cwd === run.root || cwd.startsWith(`${run.root}${path.sep}`);
+  const isRuns = (p: ProcessEntry): boolean => {
+    for (let cur = p, hops = 0; hops < table.length; hops++) {
+      if (cur.ppid === run.pid) return true;
+      const parent = byPid.get(cur.ppid);
+      if (cur.ppid <= 1 || !parent) return cur.pgid === run.pgid || inRoot(cur.cwd);
+      if (!isNew(parent)) return false;
+      cur = parent;
+    }
+    return false;
+  };
   return table.filter(
-    (p) =>
-      p.pid !== run.pid &&
-      p.state !== "Z" &&
-      !run.before.has(key(p)) &&
-      !isRunnerWorker(p) &&
-      (p.pgid === run.pgid || (p.ppid === 1 && inRoot(p.cwd))),
+    (p) => p.pid !== run.pid && isNew(p) && p.state !== "Z" && !isRunnerHelper(p) && isRuns(p),
   );
 }
 
@@ -54,7 +63,7 @@ export function leftBehind(table: readonly ProcessEntry[], run: RunIdentity): Pr
  * Vitest's own helpers: its pool workers are closed after global teardown, so they are still up
  * during it, and its watchdog (titled "vitest-watchdog") outlives the runner on purpose.
  */
-function isRunnerWorker(p: ProcessEntry): boolean {
+function isRunnerHelper(p: ProcessEntry): boolean {
   return /^vitest-|node_modules\/vitest\/dist\//.test(p.args);
 }
 

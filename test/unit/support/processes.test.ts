@@ -13,47 +13,67 @@ import {
 } from "../../support/processes.ts";
 
 const ROOT = "/clone";
-const run = { pid: 100, pgid: 100, root: ROOT, before: new Set(["50@7"]) };
-const entry = (over: Partial<ProcessEntry>): ProcessEntry => ({
-  pid: 200,
+/** Alive before the run: init, a shell in its own group, the runner (started by the shell). */
+const OLD: ProcessEntry[] = [
+  { pid: 1, ppid: 0, state: "S", pgid: 1, start: 1, cwd: "/", args: "init" },
+  { pid: 90, ppid: 1, state: "S", pgid: 90, start: 5, cwd: "/work", args: "bash" },
+  { pid: 100, ppid: 90, state: "S", pgid: 100, start: 7, cwd: ROOT, args: "node vitest run" },
+];
+/** Also alive before the run: pid 95, gone since (its pid may be reused). */
+const run = { pid: 100, pgid: 100, root: ROOT, before: new Set([...OLD.map(key), "95@3"]) };
+/** A process started during the run: by default the runner's child, working in the clone. */
+const entry = (pid: number, over: Partial<ProcessEntry> = {}): ProcessEntry => ({
+  pid,
   ppid: 100,
   state: "S",
   pgid: 100,
-  start: 900,
+  start: 900 + pid,
   cwd: ROOT,
   args: "node --import tsx services/worker/main.ts",
   ...over,
 });
+const WORKER = "node /clone/node_modules/vitest/dist/workers/forks.js";
 
 describe("leftBehind", () => {
-  it.each<[string, Partial<ProcessEntry>, boolean]>([
-    ["a child of the runner", {}, true],
-    ["an orphan still in the runner's group", { ppid: 1 }, true],
-    ["an orphan in its own group (detached) working in the clone", { ppid: 1, pgid: 300 }, true],
+  it.each<[string, ProcessEntry[], number[]]>([
+    ["nothing new", [], []],
+    ["a child of the runner", [entry(200)], [200]],
     [
-      "an orphan in its own group working under the clone",
-      { ppid: 1, pgid: 300, cwd: `${ROOT}/k8s` },
-      true,
+      "a grandchild, under a pool worker",
+      [entry(200, { args: WORKER }), entry(201, { ppid: 200 })],
+      [201],
     ],
-    ["the runner itself", { pid: 100 }, false],
-    ["a process alive before the run", { pid: 50, start: 7 }, false],
-    ["a reused pid of a process alive before the run", { pid: 50, start: 8 }, true],
-    ["a zombie (exited, not yet collected)", { state: "Z" }, false],
+    ["an orphan in the runner's group", [entry(200, { ppid: 1 })], [200]],
+    ["an orphan's own child", [entry(200, { ppid: 1 }), entry(201, { ppid: 200 })], [200, 201]],
+    ["a detached orphan (own group) in the clone", [entry(200, { ppid: 1, pgid: 200 })], [200]],
     [
-      "a vitest pool worker",
-      { args: "node /clone/node_modules/vitest/dist/workers/forks.js" },
-      false,
+      "a detached orphan under the clone",
+      [entry(200, { ppid: 1, pgid: 200, cwd: `${ROOT}/k8s` })],
+      [200],
     ],
-    ["vitest's watchdog", { args: "vitest-watchdog" }, false],
-    ["another group's orphan elsewhere", { ppid: 1, pgid: 300, cwd: "/work/other" }, false],
+    ["a zombie (exited, not yet collected)", [entry(200, { state: "Z" })], []],
+    ["vitest's pool worker", [entry(200, { args: WORKER })], []],
+    ["vitest's watchdog", [entry(200, { args: "vitest-watchdog" })], []],
+    ["a reused pid of a process alive before the run", [entry(95)], [95]],
+    ["someone's orphan elsewhere", [entry(200, { ppid: 1, pgid: 200, cwd: "/work/other" })], []],
     [
-      "another group's orphan in a sibling directory",
-      { ppid: 1, pgid: 300, cwd: `${ROOT}-2` },
-      false,
+      "someone's orphan in a sibling directory",
+      [entry(200, { ppid: 1, pgid: 200, cwd: `${ROOT}-2` })],
+      [],
     ],
-    ["another group's child in the clone", { ppid: 400, pgid: 300 }, false],
-  ])("%s: %s", (_, over, expected) => {
-    expect(leftBehind([entry(over)], run).length).toBe(expected ? 1 : 0);
+    ["a child of an older shell, in the clone", [entry(200, { ppid: 90, pgid: 90 })], []],
+    [
+      "another test run started later in the same group, and its children",
+      [entry(300, { ppid: 90, args: "node vitest run" }), entry(301, { ppid: 300 })],
+      [],
+    ],
+    [
+      "an orphan whose parent vanished while the table was read",
+      [entry(200, { ppid: 555 })],
+      [200],
+    ],
+  ])("%s", (_, added, expected) => {
+    expect(leftBehind([...OLD, ...added], run).map((p) => p.pid)).toEqual(expected);
   });
 });
 

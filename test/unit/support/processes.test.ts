@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   key,
   leftBehind,
@@ -11,6 +11,16 @@ import {
   readProcesses,
   self,
 } from "../../support/processes.ts";
+
+const tempDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 const ROOT = "/clone";
 /** Alive before the run: init, a shell in its own group, the runner (started by the shell). */
@@ -79,7 +89,7 @@ describe("leftBehind", () => {
 
 describe("readProcesses", () => {
   it("sees a real child with its parent, group, directory and arguments, and not once it is reaped", async () => {
-    const cwd = mkdtempSync(path.join(tmpdir(), "swell-procs-"));
+    const cwd = tempDir("swell-procs-");
     const child = spawn("sleep", ["30"], { cwd, stdio: "ignore" });
     const me = self(readProcesses());
     const seen = readProcesses().find((p) => p.pid === child.pid);
@@ -96,7 +106,7 @@ describe("readProcesses", () => {
  * processes. Its stdout: the guard's complaint or "no complaint", then what `body` printed.
  */
 async function underGuard(body: string): Promise<{ code: number; out: string }> {
-  const cwd = mkdtempSync(path.join(tmpdir(), "swell-guard-"));
+  const cwd = tempDir("swell-guard-");
   const guard = path.resolve(import.meta.dirname, "../../support/leftover-guard.ts");
   const script = `
     import { spawn } from "node:child_process";

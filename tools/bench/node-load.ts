@@ -8,8 +8,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
-import { docker } from "../node/docker.ts";
+import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { loadRunChart } from "../node/load-chart.ts";
 import type { RunFigures } from "../node/load-figures.ts";
 import {
@@ -24,6 +23,12 @@ import { CI_LOAD, shapeLoadTree } from "../node/load-tree.ts";
 import { startRealNode } from "../node/node.ts";
 import { deployTree, nodeSkaffold, repoRoot, toolsBin } from "../node/skaffold.ts";
 import type { BenchContext } from "./context.ts";
+import {
+  dockerImageBytes,
+  registryImageBytes,
+  type StatsSummary,
+  startStatsSampler,
+} from "./node-stats.ts";
 import { percentile } from "./stats.ts";
 
 export type Scaler = "swell" | "hpa";
@@ -49,24 +54,33 @@ export interface NodeLoadResult {
   scalers: Record<Scaler, Record<string, WorkloadIntervals>>;
   /** Runs whose checks failed (not back down, 5xx, jobs lost): their figures still count. */
   troubled: string[];
+  /** Unpacked, as the node's Docker engine counts it. */
   imageMb: number;
+  /** Compressed, as the registry serves it: what a node pulls the first time. */
+  imageRegistryMb: number;
   /** creationTimestamp → Ready of every new pod of every run (second precision). */
   podStart: { p50S: number; p95S: number; n: number };
-  /** The kubelet's stats of the agent and app containers (tools/bench/node-stats.ts), if any. */
-  nodeStats: unknown[];
+  /**
+   * Per run, the kubelet's own stats (/stats/summary, tools/bench/node-stats.ts) of each
+   * workload's containers over the run: agent next to app, working set and CPU.
+   */
+  nodeStats: { scaler: Scaler; run: number; stats: StatsSummary | { error: string } }[];
   /** Where the recordings and charts went. */
   outDir: string;
 }
 
-/**
- * A sampler of the kubelet's /stats/summary run beside each load (another engineer's
- * tools/bench/node-stats.ts): started when the recorder starts, its result kept per run. None
- * yet: the hook stays empty until that module lands.
- */
-export type NodeStatsHook = (
-  kc: KubeConfig,
-  node: { dir: string },
-) => { stop(): Promise<unknown> } | undefined;
+/** A sampler started beside each load run, its result kept per run. */
+export type NodeStatsHook = (kc: KubeConfig) => { stop(): Promise<unknown> };
+
+/** The default: the kubelet's Summary API for the swell namespace, every 2 s (node-stats.ts). */
+export const kubeletStats: NodeStatsHook = (kc) =>
+  startStatsSampler({
+    kubeConfig: kc,
+    core: kc.makeApiClient(CoreV1Api),
+    nodeName: "swn-node",
+    namespace: NAMESPACE,
+    intervalMs: 2_000,
+  });
 
 const dist = (values: number[]): Dist => {
   const finite = values.filter(Number.isFinite);
@@ -105,7 +119,7 @@ export function troubles(run: LoadRun): string[] {
 
 export async function benchNodeLoad(
   ctx: BenchContext,
-  statsHook?: NodeStatsHook,
+  statsHook: NodeStatsHook = kubeletStats,
 ): Promise<NodeLoadResult> {
   if (process.getuid?.() !== 0) {
     throw new Error("--node needs root (the real node makes interfaces, mounts and cgroups)");
@@ -128,7 +142,7 @@ export async function benchNodeLoad(
     const figures: Record<Scaler, RunFigures[]> = { swell: [], hpa: [] };
     const troubled: string[] = [];
     const podStarts: number[] = [];
-    const nodeStats: unknown[] = [];
+    const nodeStats: NodeLoadResult["nodeStats"] = [];
     let image = "";
     for (let i = 0; i < runsPerScaler; i++) {
       // Alternating, so a busier minute of the machine falls on both.
@@ -143,7 +157,7 @@ export async function benchNodeLoad(
           durationS: CI_LOAD.durationS,
           scaleDownWindowS: CI_LOAD.scaleDownWindowS,
           log: (line) => ctx.progress(line),
-          alongside: statsHook && (() => statsHook(kc, node) ?? { stop: async () => undefined }),
+          alongside: () => statsHook(kc),
         });
         if (!image) {
           const d = await kc
@@ -172,15 +186,18 @@ export async function benchNodeLoad(
         await deleteNodeLoad(kc, skaffold, profile);
       }
     }
-    const [inspect] = JSON.parse(await docker(node.dockerSocket, ["image", "inspect", image])) as {
-      Size: number;
-    }[];
+    // 127.0.0.1:<port>/swell:<tag>@sha256:<digest>, as skaffold deployed it.
+    const digest = image.split("@")[1];
+    const imageRegistryMb = digest
+      ? (await registryImageBytes(node.defaultRepo, "swell", digest)) / 1e6
+      : Number.NaN;
     return {
       runsPerScaler,
       shape: CI_LOAD,
       scalers: { swell: intervals(figures.swell), hpa: intervals(figures.hpa) },
       troubled,
-      imageMb: (inspect?.Size ?? Number.NaN) / 1e6,
+      imageMb: (await dockerImageBytes(node.dockerSocket, image)) / 1e6,
+      imageRegistryMb,
       podStart: {
         p50S: percentile(podStarts, 50),
         p95S: percentile(podStarts, 95),

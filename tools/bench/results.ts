@@ -3,6 +3,7 @@ import type { ControllerResult } from "./controller.ts";
 import type { Machine } from "./machine.ts";
 import type { MetricsApiResult } from "./metrics-api.ts";
 import type { NodeLoadResult, Scaler } from "./node-load.ts";
+import type { StatsSummary } from "./node-stats.ts";
 import type { ReactionResult } from "./reaction.ts";
 import type { ScrapeResult } from "./scrape.ts";
 import type { ServiceResult } from "./service.ts";
@@ -86,9 +87,14 @@ function nodeJson(x: NodeLoadResult, n: (v: number | undefined, digits: number) 
     swell: scaler("swell"),
     hpa: scaler("hpa"),
     imageMb: n(x.imageMb, 0),
+    imageRegistryMb: n(x.imageRegistryMb, 0),
     podStartP50S: n(x.podStart.p50S, 1),
     podStartP95S: n(x.podStart.p95S, 1),
-    nodeStats: x.nodeStats,
+    stats: x.nodeStats.map(({ scaler, run, stats }) => ({
+      scaler,
+      run,
+      ...("error" in stats ? { error: stats.error } : { containers: containerFigures(stats, n) }),
+    })),
     troubled: x.troubled,
   };
 }
@@ -296,6 +302,25 @@ export function benchRows(r: BenchResults): Row[] {
   return rows;
 }
 
+/** Per `<workload>/<container>`: working set (MB) and CPU (millicores), p50 and max. Pure. */
+function containerFigures(
+  stats: StatsSummary,
+  n: (v: number | undefined, digits: number) => number | null,
+) {
+  return Object.fromEntries(
+    Object.entries(stats.containers).map(([key, c]) => [
+      key,
+      {
+        workingSetMbP50: n(c.workingSetBytes.p50 / 1e6, 1),
+        workingSetMbMax: n(c.workingSetBytes.max / 1e6, 1),
+        cpuMillicoresP50: n(c.cpuNanoCores && c.cpuNanoCores.p50 / 1e6, 1),
+        cpuMillicoresMax: n(c.cpuNanoCores && c.cpuNanoCores.max / 1e6, 1),
+        readings: c.readings,
+      },
+    ]),
+  );
+}
+
 function nodeRows(x: NodeLoadResult): Row[] {
   const rows: Row[] = [];
   const how = `real node, the CI shape (${x.shape.durationS} s spike to api ${x.shape.rps.api}/s, worker ${x.shape.rps.worker}/s), ${x.runsPerScaler} runs each, alternating; seconds from the surge`;
@@ -347,6 +372,28 @@ function nodeRows(x: NodeLoadResult): Row[] {
     },
     { section: "node", figure: "podStartP95S", value: x.podStart.p95S, unit: "s", note: "" },
   );
+  // The kubelet's stats of the first swell run that has them: agent next to app.
+  const withStats = x.nodeStats.find((s) => s.scaler === "swell" && !("error" in s.stats));
+  if (withStats && !("error" in withStats.stats)) {
+    for (const [key, c] of Object.entries(withStats.stats.containers)) {
+      rows.push({
+        section: `node ${key}`,
+        figure: "workingSetMbP50",
+        value: c.workingSetBytes.p50 / 1e6,
+        unit: "MB",
+        note: `max ${(c.workingSetBytes.max / 1e6).toFixed(1)} MB; kubelet /stats/summary over swell run ${withStats.run}, ${c.readings} readings of ${c.pods} pods`,
+      });
+      if (c.cpuNanoCores) {
+        rows.push({
+          section: `node ${key}`,
+          figure: "cpuMillicoresP50",
+          value: c.cpuNanoCores.p50 / 1e6,
+          unit: "m",
+          note: `max ${(c.cpuNanoCores.max / 1e6).toFixed(1)}m`,
+        });
+      }
+    }
+  }
   return rows;
 }
 

@@ -84,15 +84,57 @@ describe("the bench's real-node intervals", () => {
         scalers,
         troubled: [],
         imageMb: 341.2,
+        imageRegistryMb: 90.4,
         podStart: { p50S: 6, p95S: 9, n: 4 },
-        nodeStats: [],
+        nodeStats: [
+          {
+            scaler: "swell" as const,
+            run: 1,
+            stats: {
+              startMs: 0,
+              endMs: 1,
+              samples: 3,
+              containers: {
+                "api/swell-agent": {
+                  readings: 6,
+                  pods: 2,
+                  workingSetBytes: { p50: 40e6, max: 45e6 },
+                  rssBytes: { p50: 30e6, max: 31e6 },
+                  cpuNanoCores: { p50: 4e6, max: 9e6 },
+                },
+              },
+            },
+          },
+          { scaler: "hpa" as const, run: 1, stats: { error: "no kubelet stats sample succeeded" } },
+        ],
         outDir: "out/bench-node",
       },
     };
     const json = benchJson(r).node;
     expect(json?.swell.api).toMatchObject({ scaleWriteP50S: 4, newPodServedP95S: 21 });
     expect(json?.hpa.api?.scaleWriteP50S).toBe(9);
-    expect(json).toMatchObject({ imageMb: 341, podStartP50S: 6, podStartP95S: 9 });
+    expect(json).toMatchObject({
+      imageMb: 341,
+      imageRegistryMb: 90,
+      podStartP50S: 6,
+      podStartP95S: 9,
+    });
+    expect(json?.stats).toEqual([
+      {
+        scaler: "swell",
+        run: 1,
+        containers: {
+          "api/swell-agent": {
+            workingSetMbP50: 40,
+            workingSetMbMax: 45,
+            cpuMillicoresP50: 4,
+            cpuMillicoresMax: 9,
+            readings: 6,
+          },
+        },
+      },
+      { scaler: "hpa", run: 1, error: "no kubelet stats sample succeeded" },
+    ]);
     const rows = benchRows(r);
     expect(rows.filter((x) => x.section === "node swell api").map((x) => x.figure)).toEqual([
       "scaleWriteP50S",
@@ -103,5 +145,11 @@ describe("the bench's real-node intervals", () => {
       "newPodServedP95S",
     ]);
     expect(rows.find((x) => x.section === "node HPA worker")).toBeDefined();
+    expect(
+      rows.filter((x) => x.section === "node api/swell-agent").map((x) => [x.figure, x.value]),
+    ).toEqual([
+      ["workingSetMbP50", 40],
+      ["cpuMillicoresP50", 4],
+    ]);
   });
 });

@@ -25,21 +25,20 @@ export function loadRunPanels(rec: Recording, f: RunFigures): Panel[] {
     }
     load.push({ name: `${name} 2xx/s`, points: answered });
   }
-  const replicas: Series[] = [];
-  for (const w of Object.keys(f.workloads)) {
+  // One panel per workload: their lines would lie on top of each other in one.
+  const replicas: Panel[] = Object.keys(f.workloads).map((w) => {
     const mine = rec.replicas.filter((s) => s.workload === w && s.atMs >= f.loadStartMs - 5_000);
-    replicas.push({ name: `${w} written`, points: mine.map((s) => ({ x: t(s.atMs), y: s.spec })) });
-    replicas.push({ name: `${w} Ready`, points: mine.map((s) => ({ x: t(s.atMs), y: s.ready })) });
-  }
-  return [
-    { title: "Load (requests/s)", yTitle: "requests/s", series: load },
-    {
-      title: "Replicas (the Deployment's spec, and Ready)",
+    return {
+      title: `${w} replicas (the Deployment's spec, as the scaler wrote it, and Ready)`,
       yTitle: "replicas",
-      series: replicas,
       step: true,
-    },
-  ];
+      series: [
+        { name: `${w} written`, points: mine.map((s) => ({ x: t(s.atMs), y: s.spec })) },
+        { name: `${w} Ready`, points: mine.map((s) => ({ x: t(s.atMs), y: s.ready })) },
+      ],
+    };
+  });
+  return [{ title: "Load (requests/s)", yTitle: "requests/s", series: load }, ...replicas];
 }
 
 /** The chart as SVG and PNG (the chart libraries are loaded only here: dev dependencies). */

@@ -26,7 +26,9 @@ const rec: Recording = {
 
 describe("the real-node load chart", () => {
   it("draws the spike's target, the answers per second and the replicas from the load's start", () => {
-    const [load, replicas] = loadRunPanels(rec, runFigures(rec, []));
+    const panels = loadRunPanels(rec, runFigures(rec, []));
+    expect(panels.map((p) => p.title.split(" ")[0])).toEqual(["Load", "api"]);
+    const [load, replicas] = panels;
     const target = load?.series.find((s) => s.name === "api target")?.points ?? [];
     expect(target.map((p) => p.y)).toEqual([10, 10, 100, 100, 100, 10, 10, 10, 10, 10, 10]);
     expect(load?.series.find((s) => s.name === "api 2xx/s")?.points).toEqual([{ x: 5, y: 48 }]);

@@ -177,11 +177,15 @@ function expectScaledAndBack(run: LoadRun, scene: string): void {
     expect(x.maxReplicas).toBeLessThanOrEqual(CI_LOAD.maxReplicas[w]);
     // The first write up came after the surge: the baseline (a tenth) needs no more than min.
     expect(x.firstScaleWriteS, `${w}: ${context}`).toBeGreaterThanOrEqual(0);
-    expect(x.firstNewReadyS, `${w}: ${context}`).toBeGreaterThan(x.firstScaleWriteS as number);
-    // New pods took traffic: `GET /` through the Service answered with their names.
+    // Seen in the same poll at the earliest (a poll from a busy host can come seconds late).
+    expect(x.firstNewReadyS, `${w}: ${context}`).toBeGreaterThanOrEqual(
+      x.firstScaleWriteS as number,
+    );
+    // New pods took traffic: `GET /` through the Service answered with their names. (Not
+    // ordered against the poll's Ready: the probes run on their own and may answer first.)
     expect(x.newPodsServing.length, `${w}: ${context}`).toBeGreaterThan(0);
     for (const pod of x.newPodsServing) expect(x.newPods).toContain(pod);
-    expect(x.firstNewServedS).toBeGreaterThanOrEqual(x.firstNewReadyS as number);
+    expect(x.firstNewServedS).toBeGreaterThan(0);
     // And the load went back down to min once it was over.
     expect(run.settled, `${w} back down: ${context}`).toBe(true);
     expect([x.finalReplicas, x.finalReady]).toEqual([MIN_REPLICAS, MIN_REPLICAS]);

@@ -196,4 +196,10 @@ describe("bench load", () => {
     expect(reports.map((r) => r.workload.name)).toEqual(["a", "b", "a", "a", "b", "a", "a"]);
     expect(reports.every((r) => r.window.end - r.window.start === 1000)).toBe(true);
   });
+
+  it("a later load client's pods start above an earlier one's seqs", () => {
+    const next = reportBodies({ pods: 2, workloads: ["a"] }, () => 1_800_000_000_000, 500);
+    const seqs = Array.from({ length: 4 }, () => Report.parse(JSON.parse(next())).seq);
+    expect(seqs).toEqual([500, 500, 501, 501]);
+  });
 });

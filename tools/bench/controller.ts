@@ -18,7 +18,13 @@ export interface ControllerResult {
   reportsPerCpuSecond: number;
   /** The same load against a bare node:http server that only reads the body: the ceiling here. */
   baselineRequestsPerSecond: number;
+  baselineCpuUsPerRequest: number;
+  baselineP99Ms: number;
+  /** reportsPerSecond ÷ baselineRequestsPerSecond, and the bare server's CPU per request ÷ the controller's. */
   ofBaseline: number;
+  cpuOfBaseline: number;
+  /** The load client's own CPU per report (µs), median over the controller's runs. */
+  clientCpuUs: number;
   pods: number;
   workloads: number;
   connections: number;
@@ -81,7 +87,11 @@ export async function benchController(
       cpuUsPerReport,
       reportsPerCpuSecond: ratio(1e6, cpuUsPerReport),
       baselineRequestsPerSecond: baseline,
+      baselineCpuUsPerRequest: median(runs.sink.map((r) => r.cpuUsPerRequest)),
+      baselineP99Ms: median(runs.sink.map((r) => r.p99Ms)),
       ofBaseline: ratio(reportsPerSecond, baseline),
+      cpuOfBaseline: ratio(median(runs.sink.map((r) => r.cpuUsPerRequest)), cpuUsPerReport),
+      clientCpuUs: median(runs.controller.map((r) => r.clientCpuUs)),
       pods: FLEET.pods,
       workloads: FLEET.workloads.length,
       connections: CONNECTIONS,

@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/cluster/**/*.test.ts"],
-    globalSetup: ["./test/cluster/global-setup.ts"],
+    // Teardowns run in reverse: the guard checks for leftovers after the cluster is stopped.
+    globalSetup: ["./test/support/leftover-guard.ts", "./test/cluster/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
     // One shared cluster on a small machine: test files one after the other.
     fileParallelism: false,

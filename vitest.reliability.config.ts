@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/reliability/**/*.test.ts"],
+    globalSetup: ["./test/support/leftover-guard.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
     fileParallelism: false,
     testTimeout: 120_000,

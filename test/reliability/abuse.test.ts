@@ -56,9 +56,7 @@ describe("worker under slow and greedy clients", () => {
   const probeUrl = () => `${worker.url}/`;
 
   beforeAll(async () => {
-    worker = await startService("worker", { ...limitsEnv, LOG_LEVEL: "warn" }).catch(async () =>
-      startService("worker", limitsEnv),
-    );
+    worker = await startService("worker", limitsEnv);
     port = Number(new URL(worker.url).port);
     quiet = await probe(probeUrl(), 60, () => ({}));
   });

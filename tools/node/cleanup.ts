@@ -47,14 +47,27 @@ export async function createPodCgroup(): Promise<void> {
   }
 }
 
+/**
+ * Whether a process belongs to the run: an argument names the run folder or a path inside it
+ * (`--data-root=/tmp/swell-node/docker`, `unix:///tmp/swell-node/...`), or its working
+ * directory is there. A mere prefix is not enough: `flock /tmp/swell-node.lock npm run
+ * test:node`, how every user waits for the node, names `/tmp/swell-node.lock`, and killing it
+ * ended someone else's queued run.
+ */
+export function namesRunDir(args: readonly string[], cwd: string, runDir: string): boolean {
+  const names = (s: string) =>
+    s.includes(`${runDir}/`) || s.endsWith(runDir) || s.includes(`${runDir} `);
+  return cwd === runDir || cwd.startsWith(`${runDir}/`) || args.some(names);
+}
+
 async function pidsNaming(runDir: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
+      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
       const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => "");
-      if (cmdline.includes(runDir) || cwd.startsWith(runDir)) found.push(Number(entry));
+      if (namesRunDir(args, cwd, runDir)) found.push(Number(entry));
     } catch {
       // Ended meanwhile.
     }

@@ -95,7 +95,20 @@ async function startProgram(
       check();
     });
 
-  const listening = await waitForLine((l) => l.msg === listeningMsg, 30_000);
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGKILL");
+      await exited;
+    }
+  };
+  // A start that fails (no "listening" line in time) still reaps the process: the caller never
+  // gets a handle to stop it, and an orphan would outlive the run.
+  const listening = await waitForLine((l) => l.msg === listeningMsg, 30_000).catch(
+    async (err: unknown) => {
+      await stop();
+      throw err;
+    },
+  );
   return {
     proc,
     url: String(listening.url),
@@ -103,12 +116,7 @@ async function startProgram(
     stderr: () => stderr,
     exited,
     waitForLine,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill("SIGKILL");
-        await exited;
-      }
-    },
+    stop,
   };
 }
 

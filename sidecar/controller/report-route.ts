@@ -1,5 +1,4 @@
 import type http from "node:http";
-import { trace } from "@opentelemetry/api";
 import type { Logger } from "../../services/kit/logger.ts";
 import type { HttpMetrics } from "../../services/kit/metrics.ts";
 import { HttpProblem, PROBLEM_CONTENT_TYPE, problems } from "../../services/kit/problem.ts";
@@ -30,8 +29,9 @@ const ACCEPTED_HEADERS = {
  * second, and building a web Request, a Hono context and a Response for each report cost the
  * controller more CPU than taking the report itself (BENCHMARKS.md). What the kit's middleware
  * gives every route, this gives the reports too: the body limit (413), problem+json for every
- * refusal, the HTTP metrics, the span's route name, and the access line (debug when accepted,
- * info when refused). What is accepted is decided by `take`, as on the Hono route.
+ * refusal, the HTTP metrics and the access line (debug when accepted, info when refused). The
+ * controller makes no server spans (it does not start tracing), so neither does this. What
+ * is accepted is decided by `take`, as on the Hono route.
  */
 export function reportRoute(deps: ReportRouteDeps): RawRoute {
   const { metrics, logger, maxBodyBytes } = deps;
@@ -44,10 +44,6 @@ export function reportRoute(deps: ReportRouteDeps): RawRoute {
       metrics.departed();
       const ms = performance.now() - start;
       metrics.finished("POST", REPORTS_PATH, status, ms / 1000);
-      trace
-        .getActiveSpan()
-        ?.updateName(`POST ${REPORTS_PATH}`)
-        .setAttribute("http.route", REPORTS_PATH);
       const level = status < 400 ? "debug" : "info";
       if (logger.isLevelEnabled(level)) {
         const fields = { method: "POST", route: REPORTS_PATH, path: REPORTS_PATH, status };

@@ -1,4 +1,11 @@
-import { type Decision, decide, historyHorizonMs } from "../policy/index.ts";
+import {
+  appliedElsewhere,
+  type Decision,
+  decide,
+  historyHorizonMs,
+  notApplied,
+  tookOver,
+} from "../policy/index.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { type Report, workloadKey } from "../protocol/report.ts";
 import { SIGNAL_NAMES } from "../protocol/signals.ts";
@@ -322,6 +329,8 @@ export class Controller {
     const now = clock();
     const target = w.target;
     w.floors = w.floors.filter((f) => f.expiresAt > now);
+    // The size as this replica last read or wrote it: a change since then is someone else's.
+    const before = w.scale?.replicas;
     try {
       w.scale = await backend.get(target);
     } catch (err) {
@@ -342,13 +351,22 @@ export class Controller {
     const firstKept = w.history.findIndex((p) => p.t >= horizon);
     if (firstKept > 0) w.history.splice(0, firstKept);
 
+    // Only the leader's decisions are applied; a follower's state follows what the leader did,
+    // and a new leader keeps what the old one applied (see policy/handover.ts).
+    const leading = leader.isLeader();
+    let state = w.policyState;
+    if (state && !leading && before !== undefined) {
+      state = appliedElsewhere(state, now, w.scale.replicas - before);
+    }
+    if (state && leading && !w.leading) state = tookOver(state, now, w.scale.replicas);
+    w.leading = leading;
     const d: Decision = decide({
       policy: w.policy.spec,
       history: w.history,
       currentReplicas: w.scale.replicas,
       readyReplicas: w.scale.readyReplicas,
       floors: w.floors,
-      state: w.policyState,
+      state,
       now,
     });
     w.policyState = d.state;
@@ -368,7 +386,7 @@ export class Controller {
       applied: false,
       leader: leader.leader(),
     };
-    if (change && !d.dryRun && leader.isLeader()) {
+    if (change && !d.dryRun && leading) {
       try {
         await backend.set(target, d.desiredReplicas, d.reason);
         record.applied = true;
@@ -389,6 +407,9 @@ export class Controller {
         metrics.scaleWrites.inc({ workload: w.key, outcome: "error" });
         log.warn({ err, workload: w.key }, "scale write failed");
       }
+    }
+    if (change && !d.dryRun && !record.applied && w.policyState === d.state) {
+      w.policyState = notApplied(d.state, now);
     }
     metrics.observeDecision(w.key, record);
     // Keep the log readable: a steady "hold" is recorded once, not once a tick.

@@ -45,6 +45,7 @@ const app = createApp({
   metrics: createHttpMetrics(registry),
   health,
   maxBodyBytes: config.MAX_BODY_BYTES,
+  tracing: tracing.requests,
 });
 registerFaults(app, { maxDelayMs: config.FAULT_MAX_DELAY });
 const info = serviceInfo("api", config, import.meta.dirname);

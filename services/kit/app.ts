@@ -1,5 +1,6 @@
-import { trace } from "@opentelemetry/api";
-import type { Context } from "hono";
+import type { IncomingMessage } from "node:http";
+import { context, type Span } from "@opentelemetry/api";
+import type { Context, Next } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -9,6 +10,7 @@ import type { Health } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import type { HttpMetrics, Registry } from "./metrics.ts";
 import { HttpProblem, problemResponse, problems } from "./problem.ts";
+import type { RequestTracer } from "./request-tracing.ts";
 
 export interface AppDeps {
   logger: Logger;
@@ -23,6 +25,11 @@ export interface AppDeps {
    * would cost more than the call itself and bury everything else. Failures stay at info.
    */
   routinePaths?: ReadonlySet<string>;
+  /**
+   * Server spans for incoming requests (`startTracing(…).requests`), named by route
+   * (`GET /jobs/:id`), the caller's W3C trace context continued. None when absent.
+   */
+  tracing?: RequestTracer;
 }
 
 /**
@@ -47,11 +54,25 @@ export function createApp(deps: AppDeps): Hono {
 
   const tooLarge = () => problems.payloadTooLarge(deps.maxBodyBytes).toResponse();
   const limitStreamed = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
+  const requests = deps.tracing;
   // One middleware for what every request gets (one dispatch step, not two), allocating only
   // the log line's object: on a trivial route the kit's share of a request's CPU is large.
-  app.use("*", async (c, next) => {
+  app.use("*", (c, next) => {
+    const path = c.req.path;
+    if (requests === undefined || requests.ignores(path)) return serve(c, next, path, undefined);
+    // The Node adapter's IncomingMessage: its headers are a plain object, where `c.req.header`
+    // would make the adapter build a web Headers for the request.
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const header = incoming
+      ? (name: string) => firstValue(incoming.headers[name])
+      : (name: string) => c.req.header(name);
+    const { span, context: active } = requests.start(c.req.method, header);
+    return context.with(active, serve, undefined, c, next, path, span);
+  });
+
+  async function serve(c: Context, next: Next, path: string, span: Span | undefined) {
     const start = performance.now();
-    const { method, path } = c.req;
+    const method = c.req.method;
     const isKitPath = KIT_PATHS.has(path);
     if (!isKitPath) metrics.arrived();
     try {
@@ -66,9 +87,7 @@ export function createApp(deps: AppDeps): Hono {
       const route = routeOf(c);
       const status = c.res.status;
       metrics.finished(method, route, status, ms / 1000);
-      // Name the server span by route (`GET /jobs/:id`); no span when tracing is off.
-      const span = trace.getActiveSpan();
-      if (span) span.updateName(`${method} ${route}`).setAttribute("http.route", route);
+      if (span) requests?.finish(span, method, route, path, status);
       const routine = isKitPath || (status < 400 && deps.routinePaths?.has(path) === true);
       const level = routine ? "debug" : "info";
       if (logger.isLevelEnabled(level)) {
@@ -78,7 +97,7 @@ export function createApp(deps: AppDeps): Hono {
         );
       }
     }
-  });
+  }
 
   /**
    * GET and HEAD carry no body (a fetch Request drops it) and skip this. Any other request's
@@ -172,6 +191,11 @@ function routePattern(path: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** A Node header's value; a repeated one (an array) is not a valid trace context header. */
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
 /** The route pattern that answered (`/jobs/:id`), not the path, so labels stay few. */
 function routeOf(c: Context): string {
   const routes = matchedRoutes(c);
@@ -191,7 +215,11 @@ export async function parseJsonBody<S extends z.ZodType>(
   c: Context,
   schema: S,
 ): Promise<z.output<S>> {
-  const text = await c.req.text();
+  return parseJsonText(await c.req.text(), schema);
+}
+
+/** `parseJsonBody` for a body already read (a route served on node:http directly). */
+export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   if (text.trim() === "") throw problems.badRequest("request body is empty; expected JSON");
   let json: unknown;
   try {

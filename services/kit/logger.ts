@@ -23,7 +23,7 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: { service: options.name, pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeCached(),
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
       // pino's default merge copies the line into the mixin's object; outside a trace there is
@@ -36,14 +36,51 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * Stdout, written synchronously: a line is out when the call returns, so nothing is lost on any
- * exit. pino's asynchronous destination (`sync: false`, flushed on `exit`, and `flushLogger`
- * below) took the write off the request's path and cut the api's CPU per request, but on a
- * small shared machine it slowed the local stack's reaction to a spike past its test's 3 s
- * (measured: 3.2 s with it, within the limit without), so it is not the default (BENCHMARKS.md).
+ * Stdout, written synchronously once per event-loop turn: the lines a turn logs are joined and
+ * written with one `write(2)` at the end of that turn (`setImmediate`), and on exit. Under load
+ * a turn answers many requests, and a write per line was a tenth of the api's CPU per request
+ * (BENCHMARKS.md). Nothing waits on I/O and no line outlives the turn in memory, so a normal
+ * exit, `process.exit` and an uncaught error all write every line; only a process killed
+ * outright (SIGKILL, out of memory) can lose its last turn's lines. pino's asynchronous
+ * destination (`sync: false`) was cheaper still but slowed the local stack's reaction to a spike
+ * past its test's 3 s on a small shared machine, so it is not used.
  */
 export function logDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: true });
+  return perTurn(pino.destination({ dest: 1, sync: true }));
+}
+
+/** Joins the lines written during one event-loop turn into one write to `out`. */
+export function perTurn(out: DestinationStream & { flushSync?: () => void }): DestinationStream & {
+  flush(cb?: (err?: Error) => void): void;
+  flushSync(): void;
+} {
+  let pending = "";
+  let scheduled = false;
+  const writePending = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    out.write(text);
+  };
+  process.on("exit", writePending);
+  return {
+    write(line: string) {
+      pending += line;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(writePending);
+      }
+    },
+    flush(cb) {
+      writePending();
+      cb?.();
+    },
+    flushSync() {
+      writePending();
+      out.flushSync?.();
+    },
+  };
 }
 
 /**
@@ -67,6 +104,23 @@ export function flushLogger(logger: Logger, timeoutMs = 1000): Promise<void> {
     const timer = setTimeout(done, timeoutMs);
     stream.once?.("drain", done);
   });
+}
+
+/**
+ * pino's ISO `time` field, formatted once per millisecond: under load many lines share one,
+ * and `toISOString` was a few per cent of a request's CPU.
+ */
+export function isoTimeCached(now: () => number = Date.now): () => string {
+  let lastMs = Number.NaN;
+  let field = "";
+  return () => {
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      field = `,"time":"${new Date(ms).toISOString()}"`;
+    }
+    return field;
+  };
 }
 
 /** `trace_id`/`span_id` of the active span, or nothing outside a trace. */

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { type HistogramSeries, SeriesHistogram } from "./series-histogram.ts";
 
 export { Registry } from "prom-client";
 
@@ -88,18 +89,18 @@ export type HttpLabels = "method" | "route" | "code";
 interface RouteSeries {
   labels: Record<HttpLabels, string>;
   finishedSinceScrape: number;
-  duration: { observe(seconds: number): void };
+  duration: HistogramSeries;
 }
 
 /** The HTTP metrics every service exposes (README.md, Services), registered on `registry`. */
 export interface HttpMetrics {
   requestsTotal: Counter<HttpLabels>;
-  requestDuration: Histogram<HttpLabels>;
+  requestDuration: SeriesHistogram;
   /**
    * Counts a finished request in `http_requests_total` and `http_request_duration_seconds`.
    * The series of each method, route and status is made once and kept; the count is a plain
-   * number added to the counter when scraped, which spares a request prom-client's label
-   * validation and hashing for it (the histogram still observes each request).
+   * number added to the counter when scraped, and the histogram's buckets are the series' own
+   * (`SeriesHistogram`), which spares a request prom-client's label validation and hashing.
    */
   finished(method: string, route: string, status: number, seconds: number): void;
   /** Counts a request's arrival (probes and scrapes excluded): `http_requests_received_total`,
@@ -139,12 +140,11 @@ export function createHttpMetrics(
       }
     },
   });
-  const requestDuration = new Histogram({
+  const requestDuration = new SeriesHistogram({
     name: "http_request_duration_seconds",
     help: "HTTP request latency from arrival to the response head, in seconds.",
-    labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
+    registry,
   });
   // route → method → status → series. Routes are patterns and statuses few, so it stays small.
   const series = new Map<string, Map<string, Map<number, RouteSeries>>>();
@@ -162,7 +162,7 @@ export function createHttpMetrics(
     let s = byStatus.get(status);
     if (!s) {
       const labels = { method, route, code: String(status) };
-      s = { labels, finishedSinceScrape: 0, duration: requestDuration.labels(labels) };
+      s = { labels, finishedSinceScrape: 0, duration: requestDuration.series(labels) };
       byStatus.set(status, s);
       all.push(s);
     }
@@ -183,7 +183,7 @@ export function createHttpMetrics(
     finished(method, route, status, seconds) {
       const s = seriesOf(method, route, status);
       s.finishedSinceScrape++;
-      s.duration.observe(seconds);
+      requestDuration.observe(s.duration, seconds);
     },
     arrived() {
       arrivals.record();

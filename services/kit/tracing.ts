@@ -1,5 +1,7 @@
 import { createRequire, syncBuiltinESMExports } from "node:module";
+import { trace } from "@opentelemetry/api";
 import { type Env, envVars } from "./config.ts";
+import { createRequestTracer, type RequestTracer } from "./request-tracing.ts";
 
 /** The samplers OpenTelemetry's `OTEL_TRACES_SAMPLER` names (the SDK reads the variables). */
 export const TRACES_SAMPLERS = [
@@ -26,6 +28,8 @@ export const tracingEnv = {
 export interface Tracing {
   /** True when spans are recorded and exported. */
   readonly enabled: boolean;
+  /** Server spans for incoming requests: pass it to `createApp`. Absent when disabled. */
+  readonly requests?: RequestTracer;
   /** Flushes pending spans and stops the SDK; a no-op when disabled. */
   shutdown(): Promise<void>;
 }
@@ -38,12 +42,17 @@ export interface TracingOptions {
 }
 
 /**
- * Starts OpenTelemetry tracing with HTTP instrumentation (server spans for incoming requests,
- * client spans and W3C trace context on outgoing `node:http` requests), exporting over OTLP,
- * but only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set:
- * otherwise nothing is loaded into the request path and tracing costs nothing. The exporter is
- * configured by the standard `OTEL_*` variables (protocol, headers, sampler, batch delay): spans
- * go out in batches (`OTEL_BSP_*`), sampled as `OTEL_TRACES_SAMPLER` says (see `tracingEnv`).
+ * Starts OpenTelemetry tracing, exporting over OTLP, but only when `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set: otherwise nothing is loaded into the
+ * request path and tracing costs nothing. The exporter is configured by the standard `OTEL_*`
+ * variables (protocol, headers, sampler, batch delay): spans go out in batches (`OTEL_BSP_*`),
+ * sampled as `OTEL_TRACES_SAMPLER` says (see `tracingEnv`).
+ *
+ * Incoming requests get their server span from `requests`, in the app's own middleware
+ * (`createApp({ tracing })`): the HTTP instrumentation's server side built a span's attributes
+ * and hooks for every request before the sampler decided, at several times the kit's own cost
+ * per request (BENCHMARKS.md). Outgoing `node:http` requests keep the HTTP instrumentation:
+ * a client span each, and W3C trace context sent to the callee.
  *
  * The SDK is imported only when enabled. Call it in `main` before the server is created.
  */
@@ -56,21 +65,22 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     import("@opentelemetry/sdk-node"),
     import("@opentelemetry/instrumentation-http"),
   ]);
-  const ignorePaths = options.ignorePaths ?? new Set<string>();
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => ignorePaths.has((req.url ?? "").split("?")[0] ?? ""),
-      }),
-    ],
+    instrumentations: [new HttpInstrumentation({ disableIncomingRequestInstrumentation: true })],
     // Metrics go to Prometheus (prom-client) and logs to stdout; OpenTelemetry carries traces.
     metricReaders: [],
     logRecordProcessors: [],
   });
   sdk.start();
   applyToBuiltins();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  return {
+    enabled: true,
+    requests: createRequestTracer(trace.getTracer("swell-kit"), {
+      ignorePaths: options.ignorePaths,
+    }),
+    shutdown: () => sdk.shutdown(),
+  };
 }
 
 /**

@@ -1,4 +1,11 @@
-import { type Decision, decide, historyHorizonMs } from "../policy/index.ts";
+import {
+  appliedElsewhere,
+  type Decision,
+  decide,
+  historyHorizonMs,
+  notApplied,
+  tookOver,
+} from "../policy/index.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { type Report, workloadKey } from "../protocol/report.ts";
 import { SIGNAL_NAMES } from "../protocol/signals.ts";
@@ -225,12 +232,23 @@ export class Controller {
     return { ok: true };
   }
 
-  /** Decides on every workload at the tick until `signal` aborts. */
+  /**
+   * Decides on every workload once a tick until `signal` aborts. The tick is cut into slices,
+   * each deciding its share of the workloads: a thousand decisions at once held the event loop
+   * for tens of milliseconds, and every report arriving meanwhile waited (BENCHMARKS.md).
+   */
   start(signal: AbortSignal): void {
+    const slices = tickSlices(this.options.tickMs);
+    let slice = 0;
     this.#ticker = setInterval(() => {
-      for (const w of this.#workloads.values()) this.#request(w);
-      this.#expireObserved(this.#deps.clock());
-    }, this.options.tickMs);
+      const now = slice;
+      slice = (slice + 1) % slices;
+      // By position: a workload added or removed meanwhile may shift the others by one slice
+      // once, which moves their next decision by a slice, not by a tick.
+      let i = 0;
+      for (const w of this.#workloads.values()) if (i++ % slices === now) this.#request(w);
+      if (now === 0) this.#expireObserved(this.#deps.clock());
+    }, this.options.tickMs / slices);
     signal.addEventListener("abort", () => this.stop(), { once: true });
   }
 
@@ -311,6 +329,8 @@ export class Controller {
     const now = clock();
     const target = w.target;
     w.floors = w.floors.filter((f) => f.expiresAt > now);
+    // The size as this replica last read or wrote it: a change since then is someone else's.
+    const before = w.scale?.replicas;
     try {
       w.scale = await backend.get(target);
     } catch (err) {
@@ -331,13 +351,22 @@ export class Controller {
     const firstKept = w.history.findIndex((p) => p.t >= horizon);
     if (firstKept > 0) w.history.splice(0, firstKept);
 
+    // Only the leader's decisions are applied; a follower's state follows what the leader did,
+    // and a new leader keeps what the old one applied (see policy/handover.ts).
+    const leading = leader.isLeader();
+    let state = w.policyState;
+    if (state && !leading && before !== undefined) {
+      state = appliedElsewhere(state, now, w.scale.replicas - before);
+    }
+    if (state && leading && !w.leading) state = tookOver(state, now, w.scale.replicas);
+    w.leading = leading;
     const d: Decision = decide({
       policy: w.policy.spec,
       history: w.history,
       currentReplicas: w.scale.replicas,
       readyReplicas: w.scale.readyReplicas,
       floors: w.floors,
-      state: w.policyState,
+      state,
       now,
     });
     w.policyState = d.state;
@@ -357,7 +386,7 @@ export class Controller {
       applied: false,
       leader: leader.leader(),
     };
-    if (change && !d.dryRun && leader.isLeader()) {
+    if (change && !d.dryRun && leading) {
       try {
         await backend.set(target, d.desiredReplicas, d.reason);
         record.applied = true;
@@ -378,6 +407,9 @@ export class Controller {
         metrics.scaleWrites.inc({ workload: w.key, outcome: "error" });
         log.warn({ err, workload: w.key }, "scale write failed");
       }
+    }
+    if (change && !d.dryRun && !record.applied && w.policyState === d.state) {
+      w.policyState = notApplied(d.state, now);
     }
     metrics.observeDecision(w.key, record);
     // Keep the log readable: a steady "hold" is recorded once, not once a tick.
@@ -415,6 +447,11 @@ export class Controller {
       if (o.pods.size === 0) this.#observed.delete(o.key);
     }
   }
+}
+
+/** How many slices a tick is cut into: up to 50, none shorter than a millisecond. */
+export function tickSlices(tickMs: number): number {
+  return Math.max(1, Math.min(50, Math.floor(tickMs)));
 }
 
 /** A workload no policy targets, whose reports are kept for the metrics API only. */

@@ -39,6 +39,8 @@ export class Workload {
   lastAggregate: Aggregate | undefined;
   scale: ScaleStatus | undefined;
   lastScaleTime: number | undefined;
+  /** Whether this replica led at its last decision (a takeover is the change to true). */
+  leading = false;
 
   constructor(key: string, policy: ScalingPolicy) {
     this.key = key;

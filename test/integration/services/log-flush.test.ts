@@ -78,6 +78,13 @@ describe("the kit's log loses no line (real processes, real signals)", () => {
     expect(numbered(r)).toEqual(range(20_000));
   }, 60_000);
 
+  it("on an uncaught error (exit 1): the lines of the turn it was thrown in too", async () => {
+    const r = run("throw", 20_000);
+    expect(await r.exited).toBe(1);
+    expect(r.stderr()).toContain("uncaught, on purpose");
+    expect(numbered(r)).toEqual(range(20_000));
+  }, 60_000);
+
   it("on a config error exit (exit 2)", async () => {
     const r = run("config-error", 20_000);
     expect(await r.exited).toBe(2);

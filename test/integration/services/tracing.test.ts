@@ -159,3 +159,56 @@ describe("trace sampling (OTEL_TRACES_SAMPLER, real process, OTLP receiver on lo
     expect(receiver.spans.map((s) => [s.name, s.traceId])).toEqual([["GET /", traceId]]);
   });
 });
+
+describe("the api's sampling decision reaches the worker (real processes, OTLP receiver on loopback)", () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let worker: ServiceProcess;
+  let api: ServiceProcess;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    };
+    // The worker keeps the default (parent-based, always on as a root): only what the api
+    // sends it decides whether the worker records the job's span.
+    worker = await startService("worker", { ...otel, JOB_COST_MS: "1" });
+    api = await startService("api", {
+      ...otel,
+      WORKER_URL: worker.url,
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0",
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await worker?.stop();
+    receiver?.server.close();
+  });
+
+  const order = (headers: Record<string, string> = {}) =>
+    fetch(`${api.url}/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: '{"item":"book","quantity":1}',
+    });
+
+  it("an order the api does not sample makes no span in either service; one its caller sampled is traced through both", async () => {
+    for (let i = 0; i < 5; i++) expect((await order()).status).toBe(202);
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const res = await order({ traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+    expect(res.status).toBe(202);
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && !receiver.spans.some((s) => s.service === "worker")) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // any stray span would be in the same batch
+    const byService = (service: string) =>
+      receiver.spans.filter((s) => s.service === service).map((s) => [s.name, s.traceId]);
+    expect(byService("worker")).toEqual([["POST /jobs", traceId]]);
+    // The api's server span and its client span for the call, both in the caller's trace.
+    expect(byService("api").map(([, id]) => id)).toEqual([traceId, traceId]);
+    expect(byService("api").map(([name]) => name)).toContain("POST /orders");
+  });
+});

@@ -2,6 +2,7 @@
 // yielding now and then so writes are in flight, then ends the way argv[2] says:
 //   end           nothing left to do: the event loop empties and the process exits 0
 //   config-error  the kit's loadConfig finds a bad variable and exits 2
+//   throw         an uncaught error ends it (exit 1)
 //   serve         listens with the kit's app and shutdown (port 0, SHUTDOWN_DELAY_MS) and logs
 //                 "listening"; the test sends requests and signals
 import { z } from "zod";
@@ -21,7 +22,9 @@ for (let i = 0; i < count; i++) {
   if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
 }
 
-if (how === "config-error") {
+if (how === "throw") {
+  throw new Error("uncaught, on purpose");
+} else if (how === "config-error") {
   loadConfig(z.object({ PORT: envVars.port() }), { PORT: "not-a-port" });
 } else if (how === "serve") {
   const registry = createRegistry({ defaultMetrics: false });

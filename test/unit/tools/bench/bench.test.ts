@@ -71,6 +71,10 @@ describe("bench args", () => {
     [["--only", "agent,controller"], { quick: false, json: false, only: ["agent", "controller"] }],
     [["--only=reaction"], { quick: false, json: false, only: ["reaction"] }],
     [["--only", "metrics-api"], { quick: false, json: false, only: ["metrics-api"] }],
+    [["--node"], { quick: false, json: false, only: ["node"] }],
+    [["--quick", "--node", "--json"], { quick: true, json: true, only: ["node"] }],
+    [["--only", "node", "--node"], { quick: false, json: false, only: ["node"] }],
+    [["--only", "agent", "--node"], { quick: false, json: false, only: ["agent", "node"] }],
   ])("%j", (argv, expected) => {
     expect(parseBenchArgs(argv)).toEqual({ ok: true, value: expected });
   });
@@ -143,9 +147,17 @@ describe("bench results", () => {
         cpuPercent4Hz: null,
         latencyRatio: null,
       },
-      controller: { reportsPerSecond: null, p99Ms: null },
+      controller: {
+        reportsPerSecond: null,
+        p99Ms: null,
+        cpuUsPerReport: null,
+        ofBaseline: null,
+        cpuOfBaseline: null,
+        baselineRequestsPerSecond: null,
+      },
       reaction: { p50Ms: null, p95Ms: null },
       metricsApi: { reactionP50Ms: null, reactionP95Ms: null, swellP50Ms: null, swellP95Ms: null },
+      node: null,
       failures: [],
     });
   });
@@ -195,5 +207,11 @@ describe("bench load", () => {
     expect(reports.filter((r) => r.pod.uid === "uid-0").map((r) => r.seq)).toEqual([0, 1, 2]);
     expect(reports.map((r) => r.workload.name)).toEqual(["a", "b", "a", "a", "b", "a", "a"]);
     expect(reports.every((r) => r.window.end - r.window.start === 1000)).toBe(true);
+  });
+
+  it("a later load client's pods start above an earlier one's seqs", () => {
+    const next = reportBodies({ pods: 2, workloads: ["a"] }, () => 1_800_000_000_000, 500);
+    const seqs = Array.from({ length: 4 }, () => Report.parse(JSON.parse(next())).seq);
+    expect(seqs).toEqual([500, 500, 501, 501]);
   });
 });

@@ -215,7 +215,11 @@ export async function parseJsonBody<S extends z.ZodType>(
   c: Context,
   schema: S,
 ): Promise<z.output<S>> {
-  const text = await c.req.text();
+  return parseJsonText(await c.req.text(), schema);
+}
+
+/** `parseJsonBody` for a body already read (a route served on node:http directly). */
+export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   if (text.trim() === "") throw problems.badRequest("request body is empty; expected JSON");
   let json: unknown;
   try {

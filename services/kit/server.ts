@@ -49,7 +49,16 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
 /** Serves `app` on host:port; rejects when the port cannot be bound (e.g. EADDRINUSE). */
 export async function listen(
   app: FetchApp,
-  options: { host: string; port: number; limits?: ServerLimits },
+  options: {
+    host: string;
+    port: number;
+    limits?: ServerLimits;
+    /**
+     * A node:http handler tried before the app, for a route too hot for a web Request and
+     * Response per call (the controller's reports); it returns true when it took the request.
+     */
+    before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  },
 ): Promise<RunningServer> {
   const handle = getRequestListener(app.fetch as never);
   const active = new Set<http.ServerResponse>();
@@ -61,6 +70,7 @@ export async function listen(
     if (closing) setImmediate(() => server.closeIdleConnections());
   }
   const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
+  const before = options.before;
   // Node checks the two timeouts on a sweep of every connection; its default sweep (30 s)
   // would let a slow client hold on far past them. Node also wants headers ≤ request.
   const requestTimeout = limits.requestTimeoutMs;
@@ -78,6 +88,7 @@ export async function listen(
       if (closing) res.shouldKeepAlive = false;
       active.add(res);
       res.on("close", forget);
+      if (before?.(req, res)) return;
       void handle(req, res);
     },
   );

@@ -1,8 +1,9 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { parseJsonBody } from "../../services/kit/app.ts";
+import { parseJsonBody, parseJsonText } from "../../services/kit/app.ts";
 import { HttpProblem, problems } from "../../services/kit/problem.ts";
 import { REPORTS_PATH, Report } from "../protocol/report.ts";
+import { isPlainReport } from "../protocol/report-check.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import type { Controller, Outcome } from "./controller.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -37,8 +38,15 @@ export const PRESCALE_PATH = "/v1/workloads/:namespace/:name/prescale";
 export const SIGNALS_PATH = "/v1/signals";
 export const SignalsQuery = z.strictObject({ namespace: z.string().min(1).max(63).optional() });
 
+/**
+ * Takes one report, given its `Authorization` header and body as read: resolves when accepted
+ * (202), throws the `HttpProblem` that refuses it otherwise. The Hono route and the node:http
+ * route (report-route.ts) both call it, so the two cannot differ in what they accept.
+ */
+export type TakeReport = (authorization: string | undefined, body: string) => Promise<void>;
+
 /** Adds the controller's API (docs/controller.md, API) to an app made by the kit. */
-export function registerControllerApi(app: Hono, deps: ApiDeps): void {
+export function registerControllerApi(app: Hono, deps: ApiDeps): TakeReport {
   const { controller, auth, limiter, clock } = deps;
 
   const authenticate = async (authorization: string | undefined): Promise<Principal> => {
@@ -51,9 +59,9 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     return principal;
   };
 
-  app.post(REPORTS_PATH, async (c) => {
-    const principal = await authenticate(c.req.header("authorization"));
-    const report = await parseJsonBody(c, Report);
+  const takeReport: TakeReport = async (authorization, body) => {
+    const principal = await authenticate(authorization);
+    const report = parseReport(body);
     if (deps.mayReport && !(await deps.mayReport(principal, report))) {
       throw new HttpProblem(
         403,
@@ -63,7 +71,11 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     const wait = limiter.take(report.pod.uid, clock());
     if (wait > 0) throw problems.tooManyRequests(`pod ${report.pod.name} reports too often`, wait);
     check(controller.ingest(report));
-    return c.json({ accepted: true }, 202);
+  };
+
+  app.post(REPORTS_PATH, async (c) => {
+    await takeReport(c.req.header("authorization"), await c.req.text());
+    return c.json(ACCEPTED, 202);
   });
 
   app.get("/v1/workloads", (c) =>
@@ -131,6 +143,25 @@ export function registerControllerApi(app: Hono, deps: ApiDeps): void {
     const shown = decision && { ...decision, at: new Date(decision.at).toISOString() };
     return c.json({ accepted: true, decision: shown }, 202);
   });
+  return takeReport;
+}
+
+/** The answer to an accepted report. */
+export const ACCEPTED = { accepted: true } as const;
+
+/**
+ * The body as a report: what passes the plain check (report-check.ts) is taken as parsed; the
+ * rest goes through the schema, which refuses it with each offending field named (400).
+ */
+function parseReport(body: string): Report {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // Not JSON (or empty): the kit's parser says which, as on every other route.
+    return parseJsonText(body, Report);
+  }
+  return isPlainReport(json) ? json : parseJsonText(body, Report);
 }
 
 function check(outcome: Outcome): void {

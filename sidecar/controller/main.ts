@@ -17,7 +17,13 @@ import { Elector } from "./elector.ts";
 import { singleInstance } from "./leader.ts";
 import { memoryBackend } from "./memory-backend.ts";
 import { loadPolicies } from "./policies.ts";
-import { addControllerApi, createController, createControllerApp, serveController } from "./run.ts";
+import {
+  addControllerApi,
+  createController,
+  createControllerApp,
+  reportsRoute,
+  serveController,
+} from "./run.ts";
 
 const config = configOrExit(parseControllerConfig(process.env));
 const logger = createLogger({ name: "swell-controller", level: config.logLevel });
@@ -37,7 +43,7 @@ const auth = cluster?.auth ?? sharedTokenAuth(localToken(config));
 
 // 4. The controller, and its HTTP API.
 const controller = createController({ config, policies, backend, leader, logger, registry });
-const { app, health } = createControllerApp({ config, logger, registry });
+const { app, health, httpMetrics } = createControllerApp({ config, logger, registry });
 if (cluster) {
   // Before the API's routes (Hono runs handlers in order): a pod may prescale its own workload
   // only, and reports and floors go to the leader, whose decisions are applied.
@@ -53,7 +59,7 @@ if (cluster) {
   app.use(REPORTS_PATH, forward);
   app.use(PRESCALE_PATH, forward);
 }
-addControllerApi(app, {
+const takeReport = addControllerApi(app, {
   config,
   controller,
   auth,
@@ -66,6 +72,14 @@ const running = await serveController({
   health,
   logger,
   backendName: backend.name,
+  // Reports skip Hono while this controller takes them itself; a follower's app forwards them.
+  reports: reportsRoute({
+    config,
+    take: takeReport,
+    httpMetrics,
+    logger,
+    ...(cluster ? { applies: () => cluster.lease.isLeader() } : {}),
+  }),
 });
 
 // 5. In a cluster: watch the policies, run for leader, write the policies' status.

@@ -3,12 +3,12 @@ import { createApp } from "../../services/kit/app.ts";
 import { Health } from "../../services/kit/health.ts";
 import { packageVersion } from "../../services/kit/info.ts";
 import type { Logger } from "../../services/kit/logger.ts";
-import { createHttpMetrics, type Registry } from "../../services/kit/metrics.ts";
+import { createHttpMetrics, type HttpMetrics, type Registry } from "../../services/kit/metrics.ts";
 import { serveOpenApi } from "../../services/kit/openapi.ts";
 import { listen, type RunningServer } from "../../services/kit/server.ts";
 import type { ScalingPolicy } from "../protocol/policy.ts";
 import { REPORTS_PATH, type Report } from "../protocol/report.ts";
-import { registerControllerApi } from "./api.ts";
+import { registerControllerApi, type TakeReport } from "./api.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import type { ScaleBackend } from "./backend.ts";
 import type { ControllerConfig } from "./config.ts";
@@ -17,6 +17,7 @@ import type { LeaderElector } from "./leader.ts";
 import { createControllerMetrics } from "./metrics.ts";
 import { controllerOpenApi } from "./openapi.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { type RawRoute, reportRoute } from "./report-route.ts";
 import { LiveFeed } from "./ui/feed.ts";
 import { registerLivePage } from "./ui/routes.ts";
 
@@ -61,18 +62,19 @@ export function createControllerApp(deps: {
   config: Pick<ControllerConfig, "maxBodyBytes">;
   logger: Logger;
   registry: Registry;
-}): { app: Hono; health: Health } {
+}): { app: Hono; health: Health; httpMetrics: HttpMetrics } {
   const health = new Health();
+  const httpMetrics = createHttpMetrics(deps.registry);
   const app = createApp({
     logger: deps.logger,
     registry: deps.registry,
-    metrics: createHttpMetrics(deps.registry),
+    metrics: httpMetrics,
     health,
     maxBodyBytes: deps.config.maxBodyBytes,
     // Every pod reports every second: an accepted report is routine; a refused one is logged.
     routinePaths: new Set([REPORTS_PATH]),
   });
-  return { app, health };
+  return { app, health, httpMetrics };
 }
 
 export interface ApiWiring {
@@ -84,10 +86,13 @@ export interface ApiWiring {
   mayReport?: (principal: Principal, report: Report) => Promise<boolean>;
 }
 
-/** Adds the controller's API to the app, with its per-pod rate limit, the live page and the API's OpenAPI document. */
-export function addControllerApi(app: Hono, deps: ApiWiring): void {
+/**
+ * Adds the controller's API to the app, with its per-pod rate limit, the live page and the
+ * API's OpenAPI document. Returns how a report is taken, for `reportsRoute`.
+ */
+export function addControllerApi(app: Hono, deps: ApiWiring): TakeReport {
   const perPod = deps.config.reportsPerPodPerSecond;
-  registerControllerApi(app, {
+  const takeReport = registerControllerApi(app, {
     controller: deps.controller,
     auth: deps.auth,
     limiter: new RateLimiter(perPod, 2 * perPod),
@@ -103,6 +108,28 @@ export function addControllerApi(app: Hono, deps: ApiWiring): void {
     maxQueued: 1_000,
   });
   serveOpenApi(app, controllerOpenApi(packageVersion(import.meta.dirname)));
+  return takeReport;
+}
+
+/**
+ * `POST /v1/reports` on node:http ahead of the app (report-route.ts), taking reports as the
+ * app's route does, while `applies()`: always for a lone controller; in a cluster only while
+ * this one leads, since a follower's app forwards reports to the leader.
+ */
+export function reportsRoute(deps: {
+  config: Pick<ControllerConfig, "maxBodyBytes">;
+  take: TakeReport;
+  httpMetrics: HttpMetrics;
+  logger: Logger;
+  applies?: () => boolean;
+}): RawRoute {
+  return reportRoute({
+    take: deps.take,
+    metrics: deps.httpMetrics,
+    logger: deps.logger,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    applies: deps.applies ?? (() => true),
+  });
 }
 
 export interface RunningController {
@@ -122,10 +149,17 @@ export async function serveController(deps: {
   logger: Logger;
   /** For the start-up line. */
   backendName: string;
+  /** The reports' node:http route (`reportsRoute`); without it the app's route takes them. */
+  reports?: RawRoute;
 }): Promise<RunningController> {
   const { controller, health } = deps;
   const { host, port, limits } = deps.config;
-  const server = await listen(deps.app, { host, port, ...(limits ? { limits } : {}) });
+  const server = await listen(deps.app, {
+    host,
+    port,
+    ...(limits ? { limits } : {}),
+    ...(deps.reports ? { before: deps.reports } : {}),
+  });
   const ticking = new AbortController();
   controller.start(ticking.signal);
   health.markReady();
@@ -160,11 +194,13 @@ export function buildController(deps: BuildControllerDeps): {
   controller: Controller;
   app: Hono;
   health: Health;
+  reports: RawRoute;
 } {
   const controller = createController(deps);
-  const { app, health } = createControllerApp(deps);
-  addControllerApi(app, { ...deps, controller });
-  return { controller, app, health };
+  const { app, health, httpMetrics } = createControllerApp(deps);
+  const take = addControllerApi(app, { ...deps, controller });
+  const reports = reportsRoute({ config: deps.config, take, httpMetrics, logger: deps.logger });
+  return { controller, app, health, reports };
 }
 
 /** `buildController`, then `serveController`: the local stack's controller. */

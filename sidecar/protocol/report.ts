@@ -7,44 +7,46 @@ export const REPORTS_PATH = "/v1/reports";
 /** Largest report body the controller reads. A real report is well under 2 KiB. */
 export const MAX_REPORT_BYTES = 16 * 1024;
 
+// The bounds and patterns below are the schema's; report-check.ts reads the same constants.
+
 // Kubernetes object names (RFC 1123 subdomain for most kinds; DNS label for namespaces).
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const KIND_NAME = /^[A-Z][A-Za-z0-9]*$/;
 const dnsLabel = z
   .string()
   .min(1)
   .max(63)
-  .regex(
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    "expected a DNS label (lowercase letters, digits, '-')",
-  );
+  .regex(DNS_LABEL, "expected a DNS label (lowercase letters, digits, '-')");
 const dnsSubdomain = z
   .string()
   .min(1)
   .max(253)
-  .regex(
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
-    "expected a DNS subdomain (lowercase letters, digits, '-', '.')",
-  );
-const kindName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[A-Z][A-Za-z0-9]*$/, "expected a Kind such as Deployment");
+  .regex(DNS_SUBDOMAIN, "expected a DNS subdomain (lowercase letters, digits, '-', '.')");
+const kindName = z.string().min(1).max(63).regex(KIND_NAME, "expected a Kind such as Deployment");
 
 /** Milliseconds since the epoch, within a sane range (2020 .. 2100). */
-const epochMs = z.number().int().min(1_577_836_800_000).max(4_102_444_800_000);
+export const EPOCH_MS_RANGE = { min: 1_577_836_800_000, max: 4_102_444_800_000 } as const;
+const epochMs = z.number().int().min(EPOCH_MS_RANGE.min).max(EPOCH_MS_RANGE.max);
+/** The longest window a report may cover. */
+export const MAX_WINDOW_MS = 5 * 60_000;
+export const MAX_UID_LENGTH = 64;
+
+/** The largest value of each signal. Each is at least 0. */
+export const SIGNAL_MAX = {
+  requestRate: 1e7,
+  queueLength: 1e9,
+  inFlight: 1e9,
+  completionRate: 1e7,
+  rejectRate: 1e7,
+  eventLoopLagSeconds: 3600,
+} as const satisfies Record<SignalName, number>;
 
 // zod 4's number() already refuses NaN and ±Infinity; the upper bounds refuse absurd values
 // that would otherwise size a workload to maxReplicas on one bad report.
-const rate = z.number().min(0).max(1e7);
-const count = z.number().min(0).max(1e9);
-const signalSchemas = {
-  requestRate: rate,
-  queueLength: count,
-  inFlight: count,
-  completionRate: rate,
-  rejectRate: rate,
-  eventLoopLagSeconds: z.number().min(0).max(3600),
-} satisfies Record<SignalName, z.ZodNumber>;
+const signalSchemas = Object.fromEntries(
+  Object.entries(SIGNAL_MAX).map(([name, max]) => [name, z.number().min(0).max(max)]),
+) as Record<SignalName, z.ZodNumber>;
 
 export const Signals = z.strictObject(signalSchemas).partial();
 export type Signals = z.infer<typeof Signals>;
@@ -68,7 +70,7 @@ export const Report = z
     workload: WorkloadRef,
     pod: z.strictObject({
       name: dnsSubdomain,
-      uid: z.string().min(1).max(64),
+      uid: z.string().min(1).max(MAX_UID_LENGTH),
     }),
     /** Increases by one per report from the same agent; a replay or reorder is refused. */
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -83,7 +85,7 @@ export const Report = z
     path: ["window"],
     message: "window.start must not be after window.end",
   })
-  .refine((r) => r.window.end - r.window.start <= 5 * 60_000, {
+  .refine((r) => r.window.end - r.window.start <= MAX_WINDOW_MS, {
     path: ["window"],
     message: "window must span at most 5 minutes",
   });

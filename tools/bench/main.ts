@@ -36,6 +36,7 @@ const entries = await buildEntries([
   "tools/bench/bare-app.ts",
   "tools/bench/sink-app.ts",
   "tools/bench/floor-app.ts",
+  "tools/bench/report-client.ts",
 ]);
 if (entries.problem) log(`bench: running the sources instead: ${entries.problem}\n`);
 const ctx = benchContext(args.quick, entries, log);

@@ -1,6 +1,3 @@
-import type { RequestSpec } from "autocannon";
-import { REPORTS_PATH } from "../../sidecar/protocol/report.ts";
-
 export interface SimulatedPods {
   pods: number;
   workloads: readonly string[];
@@ -12,8 +9,13 @@ export interface SimulatedPods {
  * now, as a live agent's would. Signals hold steady per pod (a fleet at a steady load), so
  * after each pod's first report the controller decides on its tick, not on every report.
  */
-export function reportBodies(fleet: SimulatedPods, now: () => number = Date.now): () => string {
-  const seq = new Array<number>(fleet.pods).fill(0);
+export function reportBodies(
+  fleet: SimulatedPods,
+  now: () => number = Date.now,
+  /** Every pod's first seq: a later load client starts above an earlier one's (a fresh process). */
+  seqBase = 0,
+): () => string {
+  const seq = new Array<number>(fleet.pods).fill(seqBase);
   let next = 0;
   return () => {
     const i = next;
@@ -22,31 +24,9 @@ export function reportBodies(fleet: SimulatedPods, now: () => number = Date.now)
     const end = now();
     const n = seq[i] ?? 0;
     seq[i] = n + 1;
-    return JSON.stringify({
-      workload: { namespace: "default", kind: "Deployment", name: workload },
-      pod: { name: `${workload}-pod-${i}`, uid: `uid-${i}` },
-      seq: n,
-      window: { start: end - 1000, end },
-      app: "ready",
-      signals: {
-        requestRate: 20 + (i % 7),
-        inFlight: 2,
-        completionRate: 20 + (i % 7),
-        rejectRate: 0,
-        queueLength: 0,
-        eventLoopLagSeconds: 0.01,
-      },
-    });
-  };
-}
-
-/** An autocannon request that posts the next report each time. */
-export function reportRequest(token: string, fleet: SimulatedPods): RequestSpec {
-  const body = reportBodies(fleet);
-  return {
-    method: "POST",
-    path: REPORTS_PATH,
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    setupRequest: (req) => ({ ...req, body: body() }),
+    // A template, not JSON.stringify: the load client's CPU per report must stay small. The
+    // names are [a-z0-9-] and the numbers finite, so nothing needs escaping.
+    const rate = 20 + (i % 7);
+    return `{"workload":{"namespace":"default","kind":"Deployment","name":"${workload}"},"pod":{"name":"${workload}-pod-${i}","uid":"uid-${i}"},"seq":${n},"window":{"start":${end - 1000},"end":${end}},"app":"ready","signals":{"requestRate":${rate},"inFlight":2,"completionRate":${rate},"rejectRate":0,"queueLength":0,"eventLoopLagSeconds":0.01}}`;
   };
 }

@@ -3,6 +3,12 @@
 import http from "node:http";
 
 const port = Number(process.env.PORT ?? 8080);
+const accepted = '{"accepted":true}';
+const headers = {
+  "content-type": "application/json",
+  // A declared length, as the controller sends: no chunked framing (and the load client reads none).
+  "content-length": String(Buffer.byteLength(accepted)),
+};
 http
   .createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -13,7 +19,7 @@ http
         return;
       }
       Buffer.concat(chunks);
-      res.writeHead(202, { "content-type": "application/json" }).end('{"accepted":true}');
+      res.writeHead(202, headers).end(accepted);
     });
   })
   .listen(port, "127.0.0.1");

@@ -17,7 +17,15 @@ import { workerPolicyYaml } from "../../../unit/sidecar/controller/fixtures.ts";
 const TOKEN = "test-token-123";
 const POLICY = workerPolicyYaml();
 
-function setup(now: { t: number }, replicas = 1) {
+/**
+ * Reports reach the controller two ways: the node:http route ahead of Hono (a lone controller,
+ * or the leader) and the app's own route (what a follower's app runs after its forwarding).
+ * Both must answer alike, so every case runs against each.
+ */
+type Route = "node:http route" | "app route";
+const ROUTES: Route[] = ["node:http route", "app route"];
+
+function setup(now: { t: number }, replicas = 1, route: Route = "node:http route") {
   const cfg = parseControllerConfig({ SWELL_TOKEN: TOKEN });
   if (!cfg.ok) throw new Error(cfg.problems.join("\n"));
   const policies = parsePolicies(POLICY, "test.yaml");
@@ -40,8 +48,17 @@ function setup(now: { t: number }, replicas = 1) {
     clock: () => now.t,
   });
   built.health.markReady();
-  const server = http.createServer(getRequestListener(built.app.fetch));
-  return { ...built, server, logs };
+  const app = getRequestListener(built.app.fetch);
+  // As the kit's listen() dispatches: the raw route first, the app for the rest.
+  const served = { raw: 0 };
+  const server = http.createServer((req, res) => {
+    if (route === "node:http route" && built.reports(req, res)) {
+      served.raw++;
+      return;
+    }
+    void app(req, res);
+  });
+  return { ...built, server, logs, served };
 }
 
 const now = { t: Date.UTC(2026, 10, 22, 12) };
@@ -62,11 +79,11 @@ function snapshot(controller: Controller) {
     .map((w) => ({ key: w.key, pods: [...w.pods.entries()], floors: w.floors }));
 }
 
-describe("controller API", () => {
+describe.each(ROUTES)("controller API, reports by the %s", (route) => {
   let s: ReturnType<typeof setup>;
   beforeEach(() => {
     now.t = Date.UTC(2026, 10, 22, 12);
-    s = setup(now);
+    s = setup(now, 1, route);
   });
 
   it("accepts a valid report (202) and shows it in the workload view", async () => {
@@ -77,6 +94,8 @@ describe("controller API", () => {
       .expect(202);
     const res = await request(s.server).get("/v1/workloads/default/worker").expect(200);
     expect(res.body.pods.known).toBe(1);
+    // The report went the way this run is about; everything else always goes to the app.
+    expect(s.served.raw).toBe(route === "node:http route" ? 1 : 0);
     const d = await s.controller.decideNow("default", "worker");
     expect(d?.desiredReplicas).toBe(4); // ceil(35 / 10)
   });
@@ -139,7 +158,7 @@ describe("controller API", () => {
   );
 
   it("does not read a pod that stopped reporting as zero load", async () => {
-    s = setup(now, 4);
+    s = setup(now, 4, route);
     const send = (uid: string, seq: number) =>
       request(s.server)
         .post("/v1/reports")
@@ -171,7 +190,7 @@ describe("controller API", () => {
   it("does not count replicas that have not reported yet at the reporters' average", async () => {
     // Three ready replicas, two of them just started and not reporting yet; the old one reports
     // the whole 30/s it saw. That is 30/s of demand (3 replicas), not 3 × 30/s (9 replicas).
-    s = setup(now, 3);
+    s = setup(now, 3, route);
     for (let seq = 1; seq <= 5; seq++) {
       now.t += 1000;
       await request(s.server)
@@ -244,6 +263,73 @@ describe("controller API", () => {
     expect(s.logs.length).toBeGreaterThan(0);
     expect(s.logs.join("")).not.toContain(TOKEN);
     expect(s.logs.join("")).not.toContain("wrong-secret");
+  });
+
+  it("refuses a chunked body over the limit with 413 problem+json and changes nothing", async () => {
+    const before = snapshot(s.controller);
+    await new Promise<void>((resolve) => s.server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = s.server.address() as { port: number };
+      const answer = await new Promise<{ status: number; type: string; body: string }>(
+        (resolve, reject) => {
+          const req = http.request(
+            {
+              host: "127.0.0.1",
+              port,
+              method: "POST",
+              path: "/v1/reports",
+              headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+            },
+            (res) => {
+              let body = "";
+              res.on("data", (b) => (body += b));
+              res.on("end", () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  type: String(res.headers["content-type"]),
+                  body,
+                }),
+              );
+            },
+          );
+          // No Content-Length: node sends it chunked, so its size is known only as it arrives.
+          req.on("error", reject);
+          req.write(JSON.stringify(valid()).slice(0, -1));
+          req.write(`,"pad":"${"x".repeat(20_000)}"}`);
+          req.end();
+        },
+      );
+      expect(answer.status).toBe(413);
+      expect(answer.type).toContain("application/problem+json");
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 413, detail: expect.any(String) });
+      expect(snapshot(s.controller)).toEqual(before);
+    } finally {
+      s.server.closeAllConnections();
+      await new Promise((resolve) => s.server.close(resolve));
+    }
+  });
+
+  it("counts reports in the kit's HTTP metrics by route and code, and answers 202 as JSON", async () => {
+    const ok = await request(s.server)
+      .post("/v1/reports")
+      .auth(TOKEN, { type: "bearer" })
+      .send(valid())
+      .expect(202);
+    expect(ok.headers["content-type"]).toContain("application/json");
+    expect(ok.body).toEqual({ accepted: true });
+    await request(s.server).post("/v1/reports").send(valid()).expect(401);
+    const metrics = await request(s.server).get("/metrics").expect(200);
+    const line = (code: number) =>
+      metrics.text
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("http_requests_total{") &&
+            l.includes('route="/v1/reports"') &&
+            l.includes(`code="${code}"`),
+        );
+    expect(line(202)).toMatch(/ 1$/);
+    expect(line(401)).toMatch(/ 1$/);
   });
 
   it.each([

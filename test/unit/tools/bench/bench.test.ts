@@ -143,7 +143,14 @@ describe("bench results", () => {
         cpuPercent4Hz: null,
         latencyRatio: null,
       },
-      controller: { reportsPerSecond: null, p99Ms: null },
+      controller: {
+        reportsPerSecond: null,
+        p99Ms: null,
+        cpuUsPerReport: null,
+        ofBaseline: null,
+        cpuOfBaseline: null,
+        baselineRequestsPerSecond: null,
+      },
       reaction: { p50Ms: null, p95Ms: null },
       metricsApi: { reactionP50Ms: null, reactionP95Ms: null, swellP50Ms: null, swellP95Ms: null },
       failures: [],
@@ -195,5 +202,11 @@ describe("bench load", () => {
     expect(reports.filter((r) => r.pod.uid === "uid-0").map((r) => r.seq)).toEqual([0, 1, 2]);
     expect(reports.map((r) => r.workload.name)).toEqual(["a", "b", "a", "a", "b", "a", "a"]);
     expect(reports.every((r) => r.window.end - r.window.start === 1000)).toBe(true);
+  });
+
+  it("a later load client's pods start above an earlier one's seqs", () => {
+    const next = reportBodies({ pods: 2, workloads: ["a"] }, () => 1_800_000_000_000, 500);
+    const seqs = Array.from({ length: 4 }, () => Report.parse(JSON.parse(next())).seq);
+    expect(seqs).toEqual([500, 500, 501, 501]);
   });
 });

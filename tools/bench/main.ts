@@ -8,12 +8,25 @@ import { benchContext } from "./context.ts";
 import { benchController, type ControllerResult } from "./controller.ts";
 import { describeMachine } from "./machine.ts";
 import { benchMetricsApi, type MetricsApiResult } from "./metrics-api.ts";
+import { benchNodeLoad, type NodeLoadResult } from "./node-load.ts";
 import { benchPolicy } from "./policy.ts";
 import { benchReaction, type ReactionResult } from "./reaction.ts";
 import { type BenchResults, benchJson, benchRows } from "./results.ts";
 import { benchScrape, type ScrapeResult } from "./scrape.ts";
 import { benchService, type ServiceResult } from "./service.ts";
 import { formatTable } from "./table.ts";
+
+/** The flags of this run as `npm run bench` takes them, for the table's last line. Pure. */
+function commandFlags(a: { quick: boolean; only: readonly SectionName[] }): string {
+  const flags = [
+    ...(a.quick ? ["--quick"] : []),
+    ...(a.only.includes("node") ? ["--node"] : []),
+    ...(a.only.some((s) => s !== "node")
+      ? [`--only ${a.only.filter((s) => s !== "node").join(",")}`]
+      : []),
+  ];
+  return flags.length ? ` -- ${flags.join(" ")}` : "";
+}
 
 const args = configOrExit(parseBenchArgs(process.argv.slice(2)), {
   prefix: "bench",
@@ -93,6 +106,7 @@ results.reactionAgentDefault = await section<ReactionResult>(
 );
 results.policy = await section("policy", () => benchPolicy(ctx));
 results.metricsApi = await section<MetricsApiResult>("metrics-api", () => benchMetricsApi(ctx));
+results.node = await section<NodeLoadResult>("node", () => benchNodeLoad(ctx));
 
 log(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 // Said again last, so the end of the output names every phase that failed and why.
@@ -106,7 +120,7 @@ if (args.json) {
   out.push(
     "",
     `machine: ${machine.cpus} × ${machine.model}, Node ${machine.node}, load average ${machine.loadAverage.toFixed(1)} at the start; programs run as ${entries.kind === "built" ? "compiled JavaScript (out/bench-dist)" : "TypeScript sources"}`,
-    `command: npm run bench${args.quick ? " -- --quick" : ""}`,
+    `command: npm run bench${commandFlags(args)}`,
   );
   for (const f of results.failures) out.push(`FAILED ${f}`);
   process.stdout.write(`${out.join("\n")}\n`);

@@ -2,6 +2,8 @@ import type { AgentResult } from "./agent.ts";
 import type { ControllerResult } from "./controller.ts";
 import type { Machine } from "./machine.ts";
 import type { MetricsApiResult } from "./metrics-api.ts";
+import type { NodeLoadResult, Scaler } from "./node-load.ts";
+import type { StatsSummary } from "./node-stats.ts";
 import type { ReactionResult } from "./reaction.ts";
 import type { ScrapeResult } from "./scrape.ts";
 import type { ServiceResult } from "./service.ts";
@@ -24,6 +26,8 @@ export interface BenchResults {
   policy?: { table: string };
   /** Only with --only metrics-api: an HPA on swell's metrics next to swell's own controller. */
   metricsApi?: MetricsApiResult;
+  /** Only with --node: load runs on the real node, swell next to a plain HPA. */
+  node?: NodeLoadResult;
 }
 
 /** The JSON object of `--json`, in exactly the issue's shape; a missing figure is null. Pure. */
@@ -59,8 +63,43 @@ export function benchJson(r: BenchResults) {
       swellP50Ms: n(r.metricsApi?.swellP50Ms, 0),
       swellP95Ms: n(r.metricsApi?.swellP95Ms, 0),
     },
+    node: r.node ? nodeJson(r.node, n) : null,
     /** Each failed phase and its cause; the run exits 1 when there is any. */
     failures: r.failures,
+  };
+}
+
+/** The --node figures: per scaler and workload, p50/p95 seconds of the three intervals. Pure. */
+function nodeJson(x: NodeLoadResult, n: (v: number | undefined, digits: number) => number | null) {
+  const scaler = (s: Scaler) =>
+    Object.fromEntries(
+      Object.entries(x.scalers[s]).map(([w, i]) => [
+        w,
+        {
+          scaleWriteP50S: n(i.scaleWrite.p50S, 1),
+          scaleWriteP95S: n(i.scaleWrite.p95S, 1),
+          newPodReadyP50S: n(i.newPodReady.p50S, 1),
+          newPodReadyP95S: n(i.newPodReady.p95S, 1),
+          newPodServedP50S: n(i.newPodServed.p50S, 1),
+          newPodServedP95S: n(i.newPodServed.p95S, 1),
+          maxReplicas: i.maxReplicas,
+        },
+      ]),
+    );
+  return {
+    runsPerScaler: x.runsPerScaler,
+    swell: scaler("swell"),
+    hpa: scaler("hpa"),
+    imageMb: n(x.imageMb, 0),
+    imageRegistryMb: n(x.imageRegistryMb, 0),
+    podStartP50S: n(x.podStart.p50S, 1),
+    podStartP95S: n(x.podStart.p95S, 1),
+    stats: x.nodeStats.map(({ scaler, run, stats }) => ({
+      scaler,
+      run,
+      ...("error" in stats ? { error: stats.error } : { containers: containerFigures(stats, n) }),
+    })),
+    troubled: x.troubled,
   };
 }
 
@@ -262,6 +301,102 @@ export function benchRows(r: BenchResults): Row[] {
       },
       { section: "metricsApi", figure: "swellP95Ms", value: m.swellP95Ms, unit: "ms", note: "" },
     );
+  }
+  if (r.node) rows.push(...nodeRows(r.node));
+  return rows;
+}
+
+/** Per `<workload>/<container>`: working set (MB) and CPU (millicores), p50 and max. Pure. */
+function containerFigures(
+  stats: StatsSummary,
+  n: (v: number | undefined, digits: number) => number | null,
+) {
+  return Object.fromEntries(
+    Object.entries(stats.containers).map(([key, c]) => [
+      key,
+      {
+        workingSetMbP50: n(c.workingSetBytes.p50 / 1e6, 1),
+        workingSetMbMax: n(c.workingSetBytes.max / 1e6, 1),
+        cpuMillicoresP50: n(c.cpuNanoCores && c.cpuNanoCores.p50 / 1e6, 1),
+        cpuMillicoresMax: n(c.cpuNanoCores && c.cpuNanoCores.max / 1e6, 1),
+        readings: c.readings,
+      },
+    ]),
+  );
+}
+
+function nodeRows(x: NodeLoadResult): Row[] {
+  const rows: Row[] = [];
+  const how = `real node, the CI shape (${x.shape.durationS} s spike to api ${x.shape.rps.api}/s, worker ${x.shape.rps.worker}/s), ${x.runsPerScaler} runs each, alternating; seconds from the surge`;
+  let first = true;
+  for (const [scaler, name] of [
+    ["swell", "swell"],
+    ["hpa", "HPA"],
+  ] as const) {
+    for (const [w, i] of Object.entries(x.scalers[scaler])) {
+      for (const [figure, d] of [
+        ["scaleWrite", i.scaleWrite],
+        ["newPodReady", i.newPodReady],
+        ["newPodServed", i.newPodServed],
+      ] as const) {
+        rows.push({
+          section: `node ${name} ${w}`,
+          figure: `${figure}P50S`,
+          value: d.p50S,
+          unit: "s",
+          note: first
+            ? how
+            : `runs: ${d.runsS.map((v) => (Number.isFinite(v) ? v.toFixed(1) : "-")).join(", ")} s`,
+        });
+        rows.push({
+          section: `node ${name} ${w}`,
+          figure: `${figure}P95S`,
+          value: d.p95S,
+          unit: "s",
+          note: "",
+        });
+        first = false;
+      }
+    }
+  }
+  rows.push(
+    {
+      section: "node",
+      figure: "imageMb",
+      value: x.imageMb,
+      unit: "MB",
+      note: "docker image inspect Size",
+    },
+    {
+      section: "node",
+      figure: "podStartP50S",
+      value: x.podStart.p50S,
+      unit: "s",
+      note: `creationTimestamp → Ready of the ${x.podStart.n} new pods, second precision`,
+    },
+    { section: "node", figure: "podStartP95S", value: x.podStart.p95S, unit: "s", note: "" },
+  );
+  // The kubelet's stats of the first swell run that has them: agent next to app.
+  const withStats = x.nodeStats.find((s) => s.scaler === "swell" && !("error" in s.stats));
+  if (withStats && !("error" in withStats.stats)) {
+    for (const [key, c] of Object.entries(withStats.stats.containers)) {
+      rows.push({
+        section: `node ${key}`,
+        figure: "workingSetMbP50",
+        value: c.workingSetBytes.p50 / 1e6,
+        unit: "MB",
+        note: `max ${(c.workingSetBytes.max / 1e6).toFixed(1)} MB; kubelet /stats/summary over swell run ${withStats.run}, ${c.readings} readings of ${c.pods} pods`,
+      });
+      if (c.cpuNanoCores) {
+        rows.push({
+          section: `node ${key}`,
+          figure: "cpuMillicoresP50",
+          value: c.cpuNanoCores.p50 / 1e6,
+          unit: "m",
+          note: `max ${(c.cpuNanoCores.max / 1e6).toFixed(1)}m`,
+        });
+      }
+    }
   }
   return rows;
 }

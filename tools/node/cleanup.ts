@@ -32,8 +32,19 @@ export async function cleanupNode(runDir: string, log: (line: string) => void): 
 }
 
 /**
+ * The pods' cgroup's CPU weight against the machine's other processes. In cgroup v1 the whole
+ * group competes with each busy process at the root as one peer: at the default 1024, on a
+ * machine running others' builds (load average 15 to 20), every pod together got about one
+ * process's share, a new pod took 30 s to turn Ready, the load Job sent at half its rate and
+ * the controllers' liveness probes timed out. 4096: the group weighs as four busy processes
+ * (about the node's 2 CPUs of requests, twice over), within it the kubelet shares by requests.
+ */
+export const podCgroupCpuShares = 4096;
+
+/**
  * Makes the pods' cgroup parent under every v1 controller (the kubelet wants it to exist), with
- * cpuset's cpus and mems copied from the root: an empty cpuset takes no process.
+ * cpuset's cpus and mems copied from the root (an empty cpuset takes no process) and the CPU
+ * weight above.
  */
 export async function createPodCgroup(): Promise<void> {
   for (const c of await readdir(cgroupRoot)) {
@@ -44,6 +55,7 @@ export async function createPodCgroup(): Promise<void> {
         await writeFile(join(dir, f), await readFile(join(cgroupRoot, c, f), "utf8"));
       }
     }
+    if (c === "cpu") await writeFile(join(dir, "cpu.shares"), String(podCgroupCpuShares));
   }
 }
 

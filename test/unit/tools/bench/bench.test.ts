@@ -71,6 +71,10 @@ describe("bench args", () => {
     [["--only", "agent,controller"], { quick: false, json: false, only: ["agent", "controller"] }],
     [["--only=reaction"], { quick: false, json: false, only: ["reaction"] }],
     [["--only", "metrics-api"], { quick: false, json: false, only: ["metrics-api"] }],
+    [["--node"], { quick: false, json: false, only: ["node"] }],
+    [["--quick", "--node", "--json"], { quick: true, json: true, only: ["node"] }],
+    [["--only", "node", "--node"], { quick: false, json: false, only: ["node"] }],
+    [["--only", "agent", "--node"], { quick: false, json: false, only: ["agent", "node"] }],
   ])("%j", (argv, expected) => {
     expect(parseBenchArgs(argv)).toEqual({ ok: true, value: expected });
   });
@@ -153,6 +157,7 @@ describe("bench results", () => {
       },
       reaction: { p50Ms: null, p95Ms: null },
       metricsApi: { reactionP50Ms: null, reactionP95Ms: null, swellP50Ms: null, swellP95Ms: null },
+      node: null,
       failures: [],
     });
   });

@@ -135,6 +135,9 @@ if (cluster) {
   stopCluster = async () => {
     await metricsApi?.close();
     status.stop();
+    // One last pass while this replica still leads: a scale written since the last tick gets
+    // its Event and status now, or never (the next leader reports only its own decisions).
+    await status.sync().catch((err: unknown) => log.warn({ err }, "last status sync failed"));
     await watch.stop();
     // Releases the Lease, so the next leader need not wait out its duration.
     await lease.stop();

@@ -1,6 +1,7 @@
 // Two controller processes, one Lease: only the leader writes; a report sent to the follower
 // reaches the leader; SIGKILL of the leader hands over within the lease duration without any
-// decision applied twice; SIGTERM releases the Lease so a successor need not wait.
+// decision applied twice; SIGTERM writes the last Events, then releases the Lease so a successor
+// need not wait.
 import {
   CoordinationV1Api,
   CustomObjectsApi,
@@ -9,6 +10,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor as poll } from "../support/wait.ts";
 import {
   applyControllerRbac,
   type ControllerProcess,
@@ -203,9 +205,35 @@ describe("two controller instances", () => {
     await readyPods(kc, ns, "web", 5);
   });
 
-  it("release the Lease on SIGTERM, so a new instance leads at once", async () => {
-    await reports?.stop();
+  it("a scale written just before SIGTERM still has its Event; the Lease is released, so a new instance leads at once", async () => {
+    // Room for one more step, and the leader stopped the moment it is written: the status
+    // writer's next tick (500 ms) would come after its drain.
+    const written = (await steps()).length;
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: "web",
+        body: { spec: { maxReplicas: 6 } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    await poll(
+      "web at 6 replicas",
+      async () => (await deploymentReplicas(kc, ns, "web")).spec === 6,
+      {
+        timeoutMs: 30_000,
+        everyMs: 20,
+      },
+    );
     expect(await follower.stop("SIGTERM")).toBe(0);
+    await reports?.stop();
+    const all = await steps();
+    expectChain(all, 1, 6);
+    expect(all.slice(written).map((w) => w.by)).toEqual([follower.name]);
+
     const released = await lease();
     expect(released.spec?.holderIdentity ?? "").toBe("");
     expect(released.spec?.leaseDurationSeconds).toBe(1);

@@ -167,8 +167,11 @@ export async function benchNodeLoad(
         }
         figures[scaler].push(run.figures);
         for (const w of Object.values(run.figures.workloads)) podStarts.push(...w.podStartS);
-        if (run.alongside !== undefined)
-          nodeStats.push({ scaler, run: i + 1, ...Object(run.alongside) });
+        nodeStats.push({
+          scaler,
+          run: i + 1,
+          stats: (run.alongside ?? { error: "no sampler" }) as StatsSummary | { error: string },
+        });
         const wrong = troubles(run);
         if (wrong.length) troubled.push(`${scaler} run ${i + 1}: ${wrong.join("; ")}`);
         const base = path.join(outDir, `${scaler}-${i + 1}`);

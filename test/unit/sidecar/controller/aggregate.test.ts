@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aggregate } from "../../../../sidecar/controller/aggregate.ts";
+import { SIGNAL_NAMES } from "../../../../sidecar/protocol/signals.ts";
 import { report, T0 } from "./fixtures.ts";
 
 describe("aggregate", () => {
@@ -25,5 +26,14 @@ describe("aggregate", () => {
     const agg = aggregate([{ report: report(), receivedAt: T0 - 10_000 }], T0, 5000);
     expect(agg.pods).toBe(0);
     expect(agg.signals).toEqual({});
+  });
+
+  it.each(SIGNAL_NAMES)("sums %s over the pods that report it, and only that", (name) => {
+    const pods = [
+      { report: report({ signals: { [name]: 3 } }), receivedAt: T0 },
+      { report: report({ signals: { [name]: 4.5 } }), receivedAt: T0 },
+      { report: report({ signals: {} }), receivedAt: T0 },
+    ];
+    expect(aggregate(pods, T0, 5000).signals).toEqual({ [name]: 7.5 });
   });
 });

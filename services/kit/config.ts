@@ -180,6 +180,8 @@ export const httpServerEnv = {
   HTTP_MAX_HEADER_BYTES: envVars.positiveInt(1_048_576).default(LIMITS.maxHeaderBytes),
   /** Open connections beyond this are closed as they arrive. */
   HTTP_MAX_CONNECTIONS: envVars.positiveInt(1_000_000).default(LIMITS.maxConnections),
+  /** A keep-alive connection older than this is closed after its next response; 0s: never. */
+  HTTP_MAX_CONNECTION_AGE: envVars.durationMs().default(LIMITS.maxConnectionAgeMs),
 };
 
 /** The server limits of `httpServerEnv`, as `listen` takes them. */
@@ -189,6 +191,7 @@ export function serverLimits(config: {
   HTTP_KEEP_ALIVE_TIMEOUT: number;
   HTTP_MAX_HEADER_BYTES: number;
   HTTP_MAX_CONNECTIONS: number;
+  HTTP_MAX_CONNECTION_AGE: number;
 }): ServerLimits {
   return {
     headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT,
@@ -196,5 +199,6 @@ export function serverLimits(config: {
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT,
     maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES,
     maxConnections: config.HTTP_MAX_CONNECTIONS,
+    maxConnectionAgeMs: config.HTTP_MAX_CONNECTION_AGE,
   };
 }

@@ -274,7 +274,9 @@ describe("controller failover on a real node", () => {
       "the other replica holding the Lease",
       async () => leases?.seen.find((s) => s.object.spec?.holderIdentity === survivor),
       leaseDurationMs + 30_000,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await takeoverScene()}`);
+    });
     takeoverAt = taken.at;
     readyAtTakeover = await readyPods();
     const released = leases?.seen.find((s) => s.at >= deletedAt && !s.object.spec?.holderIdentity);
@@ -468,6 +470,41 @@ describe("controller failover on a real node", () => {
     }
   });
 });
+
+/** What a failed takeover needs to be understood: the Lease's history, the controllers' pods and logs. */
+async function takeoverScene(): Promise<string> {
+  const history = (leases?.seen ?? []).map((s) => {
+    const spec = s.object.spec;
+    return `  +${s.at - deletedAt} ms: holder=${spec?.holderIdentity || '""'} renew=${spec?.renewTime} duration=${spec?.leaseDurationSeconds}s transitions=${spec?.leaseTransitions}`;
+  });
+  const all = await core.listNamespacedPod({
+    namespace: NS,
+    labelSelector: "app.kubernetes.io/name=swell-controller",
+  });
+  const podLines = all.items.map(
+    (p) =>
+      `  ${p.metadata?.name} ${p.status?.phase} ready=${isReady(p)} deleting=${Boolean(p.metadata?.deletionTimestamp)}`,
+  );
+  const tail = (lines: LogLine[]) =>
+    lines.slice(-25).map((l) => `    ${l.time} ${l.msg} ${JSON.stringify(l).slice(0, 300)}`);
+  const logs: string[] = [`  ${leader} (deleted, followed):`, ...tail(leaderLog?.lines ?? [])];
+  for (const p of all.items) {
+    const name = p.metadata?.name ?? "";
+    if (name === leader) continue;
+    const lines = await podLog(name).catch((e: Error) => [
+      { time: "", msg: `no log: ${e.message}` } as LogLine,
+    ]);
+    logs.push(`  ${name}:`, ...tail(lines));
+  }
+  return [
+    "Lease changes since the deletion (test clock):",
+    ...history.slice(-30),
+    "controller pods:",
+    ...podLines,
+    "logs:",
+    ...logs,
+  ].join("\n");
+}
 
 async function podLog(name: string): Promise<LogLine[]> {
   const text = await core.readNamespacedPodLog({ name, namespace: NS, container: "controller" });

@@ -17,6 +17,7 @@ describe("controller config", () => {
         keepAliveTimeoutMs: 5000,
         maxHeaderBytes: 16_384,
         maxConnections: 10_000,
+        maxConnectionAgeMs: 15_000,
       },
       shutdownDelayMs: 1000,
       shutdownTimeoutMs: 5000,

@@ -159,10 +159,12 @@ export class Elector implements LeaderElector {
     // The term is counted from before the write was sent: a slow answer (a busy event loop)
     // must not stretch it past the moment a follower may take over.
     const started = this.#opts.clock();
-    const ok = await this.#attempt().catch((err: unknown) => {
-      this.#opts.log.warn({ err: errorMessage(err) }, "lease acquire/renew failed");
-      return false;
-    });
+    const ok = await withDeadline(this.#attempt(), this.#opts.renewDeadlineMs).catch(
+      (err: unknown) => {
+        this.#opts.log.warn({ err: errorMessage(err) }, "lease acquire/renew failed");
+        return false;
+      },
+    );
     if (this.#stopped) return false;
     if (ok) {
       this.#renewedAt = started;
@@ -243,4 +245,21 @@ export class Elector implements LeaderElector {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A round that gets no answer within `ms` fails, as client-go bounds each by its renew deadline:
+ * a request hung on a dead connection would otherwise stop the loop for good (a follower
+ * that never takes over) or keep a stopping leader from releasing.
+ */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

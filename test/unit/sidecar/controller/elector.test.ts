@@ -1,7 +1,7 @@
 // The elector's timing rules (client-go's leaderelection) on a lock kept in memory, with a
 // clock the test moves: takeover, the renew deadline, the release. The same elector on a real
 // Lease and kube-apiserver is in test/cluster/lease.test.ts and controller-leader.test.ts.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   Elector,
   type LeaderRecord,
@@ -294,5 +294,47 @@ describe("elector: release", () => {
     await b.stop();
     expect(w.store.writes).toBe(writes);
     expect(w.store.current?.record.holderIdentity).toBe("a");
+  });
+});
+
+describe("elector: a request that never answers", () => {
+  it("fails the round at the renew deadline, so the next round runs and a stopping leader still releases", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const w = world();
+      const { lock, elector: a } = w.candidate("a");
+      const b = w.candidate("b");
+      await a.tryAcquireOrRenew();
+      // b's read hangs (a dead connection): its round gives up at the deadline, not never.
+      const get = b.lock.get.bind(b.lock);
+      b.lock.get = () => new Promise(() => {});
+      let answered: boolean | undefined;
+      void b.elector.tryAcquireOrRenew().then((ok) => {
+        answered = ok;
+      });
+      await vi.advanceTimersByTimeAsync(TIMINGS.renewDeadlineMs - 1);
+      expect(answered).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(answered).toBe(false);
+      expect(w.lines).toContain("b: lease acquire/renew failed");
+      // a's renewal hangs too; its stop waits for it only until the deadline, then releases.
+      const update = lock.update.bind(lock);
+      lock.update = () => new Promise(() => {});
+      void a.tryAcquireOrRenew();
+      lock.update = update;
+      let stopped = false;
+      const stopping = a.stop().then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(TIMINGS.renewDeadlineMs);
+      await stopping;
+      expect(stopped).toBe(true);
+      expect(w.store.current?.record.holderIdentity).toBe("");
+      // With answers again, b takes over at its next round.
+      b.lock.get = get;
+      expect(await b.elector.tryAcquireOrRenew()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

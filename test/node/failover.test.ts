@@ -20,7 +20,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseDocument } from "yaml";
-import { deployTree, type RunResult, run, toolsBin, toolsEnv } from "../cluster/k8s-render.ts";
+import { deployTree, type RunResult, run, toolsBin } from "../cluster/k8s-render.ts";
 import { adminKubeConfig, kubeconfigPath, waitFor } from "../cluster/kube.ts";
 import {
   type Delivery,
@@ -31,8 +31,8 @@ import {
   recordWatch,
   type Seen,
 } from "./recorders.ts";
+import { isReady, NS, output, podsOf, skaffold as skaffoldIn } from "./skaffold.ts";
 
-const NS = "swell";
 const SCALED = ["api", "worker"] as const;
 /** The agents' SWELL_REPORT_INTERVAL in k8s/base (2 s). */
 const REPORT_INTERVAL_MS = 2_000;
@@ -73,20 +73,8 @@ afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
 }, 10 * 60_000);
 
-function skaffold(args: string[], timeoutMs: number): Promise<RunResult> {
-  return run(path.join(bin, "skaffold"), args, {
-    cwd: tree.dir,
-    timeoutMs,
-    env: toolsEnv(`${inject("pathDir")}${path.delimiter}${bin}`, {
-      KUBECONFIG: kubeconfigPath(),
-      HOME: home,
-      DOCKER_HOST: `unix://${inject("dockerSocket")}`,
-      SKAFFOLD_UPDATE_CHECK: "false",
-      SKAFFOLD_INTERACTIVE: "false",
-      SKAFFOLD_COLLECT_METRICS: "false",
-    }),
-  });
-}
+const skaffold = (args: string[], timeoutMs: number) =>
+  skaffoldIn({ bin, home, dir: tree.dir }, args, timeoutMs);
 
 function kubectl(args: string[], input?: string): Promise<RunResult> {
   return run(path.join(bin, "kubectl"), [`--kubeconfig=${kubeconfigPath()}`, "-n", NS, ...args], {
@@ -94,18 +82,7 @@ function kubectl(args: string[], input?: string): Promise<RunResult> {
   });
 }
 
-const output = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`.slice(-8000);
-
-async function pods(app: string): Promise<V1Pod[]> {
-  const list = await core.listNamespacedPod({
-    namespace: NS,
-    labelSelector: `app.kubernetes.io/name=${app}`,
-  });
-  return list.items.filter((p) => !p.metadata?.deletionTimestamp);
-}
-
-const isReady = (p: V1Pod) =>
-  p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+const pods = (app: string) => podsOf(core, app);
 
 async function readyPods(): Promise<V1Pod[]> {
   return (await Promise.all(SCALED.map(pods))).flat().filter(isReady);

@@ -14,14 +14,13 @@ import {
   DiscoveryV1Api,
   type KubeConfig,
   Log,
-  type V1Pod,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { docker } from "../../tools/node/docker.ts";
-import { deployTree, type RunResult, run, toolsBin, toolsEnv } from "../cluster/k8s-render.ts";
+import { deployTree, run, toolsBin } from "../cluster/k8s-render.ts";
 import { adminKubeConfig, kubeconfigPath, waitFor } from "../cluster/kube.ts";
+import { isReady, NS, output, podsOf, skaffold as skaffoldIn } from "./skaffold.ts";
 
-const NS = "swell";
 const DEPLOYMENTS = ["api", "worker", "swell-controller"];
 
 let kc: KubeConfig;
@@ -42,34 +41,9 @@ afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-function skaffold(args: string[], timeoutMs: number): Promise<RunResult> {
-  return run(path.join(bin, "skaffold"), args, {
-    cwd: tree.dir,
-    timeoutMs,
-    // Debian's docker CLI first (it drives the engine's BuildKit), then the built kubectl.
-    env: toolsEnv(`${inject("pathDir")}${path.delimiter}${bin}`, {
-      KUBECONFIG: kubeconfigPath(),
-      HOME: home,
-      DOCKER_HOST: `unix://${inject("dockerSocket")}`,
-      SKAFFOLD_UPDATE_CHECK: "false",
-      SKAFFOLD_INTERACTIVE: "false",
-      SKAFFOLD_COLLECT_METRICS: "false",
-    }),
-  });
-}
-
-const output = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`.slice(-8000);
-
-async function pods(app: string): Promise<V1Pod[]> {
-  const list = await core.listNamespacedPod({
-    namespace: NS,
-    labelSelector: `app.kubernetes.io/name=${app}`,
-  });
-  return list.items.filter((p) => !p.metadata?.deletionTimestamp);
-}
-
-const isReady = (p: V1Pod) =>
-  p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+const skaffold = (args: string[], timeoutMs: number) =>
+  skaffoldIn({ bin, home, dir: tree.dir }, args, timeoutMs);
+const pods = (app: string) => podsOf(core, app);
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });

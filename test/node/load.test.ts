@@ -221,6 +221,12 @@ function expectScaledAndBack(run: LoadRun, scene: string): void {
 /** The swell run's checks: expectScaledAndBack, then each scale in the ScalingPolicy's Events and status. */
 async function swellRun(): Promise<void> {
   const run = await load("load");
+  // Each scale's reason, as its Event carries it: why a step came when it did.
+  for (const w of WORKLOADS) {
+    for (const e of await events("ScalingPolicy", w)) {
+      if (e.reason === "SuccessfulRescale") console.error(`node load ${w}: ${e.message}`);
+    }
+  }
   expectScaledAndBack(run, await scene("ScalingPolicy"));
   // Every scale write the recorder saw is a SuccessfulRescale Event about the policy, and
   // the policy's status says where it ended.

@@ -6,10 +6,6 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/node/**/*.test.ts"],
-    // The failover test's last run on main failed (the other replica did not take the Lease
-    // within 45 s, cause not found yet), so it is opt-in until it is proven stable:
-    // SWELL_NODE_FAILOVER=1 npm run test:node (README, "Tests").
-    exclude: process.env.SWELL_NODE_FAILOVER === "1" ? [] : ["test/node/failover.test.ts"],
     globalSetup: ["./test/node/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
     fileParallelism: false,
